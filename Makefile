@@ -15,7 +15,7 @@ CFLAGS_REL  := $(BASE_CFLAGS) $(OPT)
 CFLAGS_SAN  := $(BASE_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS  := $(PKG_LIBS) -lm -pthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/catalog/*.c src/text/*.c src/index/*.c src/route/*.c src/eval/*.c src/model/*.c src/serve/*.c src/train/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/catalog/*.c src/text/*.c src/index/*.c src/route/*.c src/eval/*.c src/model/*.c src/kernels/*.c src/serve/*.c src/train/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS    := $(wildcard src/*/*.h) tests/test.h

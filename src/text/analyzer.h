@@ -33,10 +33,7 @@ void sr_analyzer_free(sr_analyzer *a);
 typedef void (*sr_term_fn)(void *ctx, const char *term, size_t len);
 
 /* Calls `fn` for every term of text[0..len), in order. Invalid UTF-8 bytes are treated as separators
- * (documents) — callers that must reject invalid UTF-8 check with sr_utf8_valid first. */
+ * (documents) — callers that must reject invalid UTF-8 check with sr_utf8_valid (util/utf8.h) first. */
 sr_status sr_analyze(sr_analyzer *a, const char *text, size_t len, sr_term_fn fn, void *ctx, sr_error *err);
-
-/* True when s[0..len) is valid UTF-8; *bad_offset gets the first bad byte's offset otherwise. */
-bool sr_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
 #endif
