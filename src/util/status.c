@@ -24,7 +24,12 @@ sr_status sr_error_prefix(sr_error *err, const char *fmt, ...) {
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   memcpy(old, err->msg, sizeof old);
-  snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+  size_t n = strnlen(prefix, sizeof err->msg - 3);
+  memcpy(err->msg, prefix, n);
+  memcpy(err->msg + n, ": ", 2);
+  size_t room = sizeof err->msg - n - 3, m = strnlen(old, room);
+  memcpy(err->msg + n + 2, old, m);
+  err->msg[n + 2 + m] = '\0';
   return err->code;
 }
 
