@@ -68,6 +68,14 @@ typedef struct sr_build_stats {
 sr_status sr_index_build(const sr_catalog *cat, const sr_index *prev, const sr_build_opts *opts,
                          const char *path, sr_build_stats *stats, sr_error *err);
 
+/* For `index --update`: adds to `cat` a copy of every entry of `prev` that is still wanted, i.e. whose id
+ * is not already in `cat` (re-read entries replace their old version), is not in remove_ids, and did not
+ * come from one of the re-read `sources` (an entry whose source path lies inside a re-read source and
+ * was not read again has been deleted there). Counts go to *kept and *removed. */
+sr_status sr_index_keep_entries(const sr_index *prev, sr_catalog *cat, const char *const *sources, size_t n_sources,
+                                const char *const *remove_ids, size_t n_remove, size_t *kept, size_t *removed,
+                                sr_error *err);
+
 sr_status sr_index_open(const char *path, sr_index **out, sr_error *err);
 void sr_index_close(sr_index *ix);
 

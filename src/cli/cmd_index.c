@@ -1,0 +1,168 @@
+/* cmd_index.c — `skillrouter index`: read catalogs, build or update the index file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "index/index.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: skillrouter index SRC... -o INDEX [options]\n"
+          "       skillrouter index --update INDEX SRC... [--remove ID]... [options]\n\n"
+          "Builds a persistent index of skills and tools. Each SRC is a directory (every SKILL.md below it),\n"
+          "a JSONL or JSONL.gz file (skill_id, name, description, body, optional pack/category), or a JSON\n"
+          "file with an MCP tools/list result or an OpenAI tools array.\n"
+          "Rebuilding over an existing index re-analyses only entries whose content changed. The index is\n"
+          "written to a temporary file and renamed, so the old one survives any failure or Ctrl-C.\n\n"
+          "options:\n"
+          "  -o, --output INDEX   the index file to write\n"
+          "  --update INDEX       add, replace and remove entries of INDEX: entries read from SRC replace\n"
+          "                       theirs, entries that came from SRC but are gone are removed, others stay\n"
+          "  --remove ID          (with --update) remove this entry; repeatable\n"
+          "  --pack NAME          the pack of every tool read from the following JSON tool files\n"
+          "  --strict             any skipped entry is an error (nothing is written)\n"
+          "  --full               ignore the previous index (re-analyse everything)\n"
+          "  --stem               Snowball English stemming (measured worse on skillsbench; off by default)\n"
+          "  --no-split           do not split camelCase/snake_case/kebab-case/dotted identifiers\n"
+          "  --stopwords          drop English stopwords\n"
+          "  --threads N          analysis threads (default: all cores)\n"
+          "  -q, --quiet          no progress bar or summary\n\n"
+          "exit status: 0 ok, 1 error, 2 usage, 3 written but some entries were skipped\n");
+}
+
+static void print_diags(const sr_catalog *cat, size_t *shown_from) {
+  for (size_t i = *shown_from; i < cat->n_diags; i++) {
+    const sr_diag *d = &cat->diags[i];
+    fprintf(stderr, "%s: %s: %s\n", d->level == SR_DIAG_SKIPPED ? "skipped" : "warning", d->where, d->message);
+  }
+  *shown_from = cat->n_diags;
+}
+
+int cmd_index(int argc, char **argv) {
+  const char *out = NULL, *update = NULL;
+  const char **sources = calloc((size_t)argc, sizeof *sources);
+  const char **packs = calloc((size_t)argc, sizeof *packs);
+  const char **removes = calloc((size_t)argc, sizeof *removes);
+  size_t n_sources = 0, n_removes = 0, threads = 0;
+  bool strict = false, quiet = false, full = false;
+  const char *pack = NULL;
+  sr_build_opts bo = {.analyzer = sr_analyzer_defaults()};
+  int rc = 1;
+  sr_catalog cat;
+  sr_catalog_init(&cat);
+  sr_index *prev = NULL;
+  if (!sources || !packs || !removes) goto done;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rc = 0; goto done; }
+    else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && v) { out = v; i++; }
+    else if (!strcmp(a, "--update") && v) { update = v; i++; }
+    else if (!strcmp(a, "--remove") && v) { removes[n_removes++] = v; i++; }
+    else if (!strcmp(a, "--pack") && v) { pack = v; i++; }
+    else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &threads)) { rc = 2; goto done; } i++; }
+    else if (!strcmp(a, "--strict")) strict = true;
+    else if (!strcmp(a, "--full")) full = true;
+    else if (!strcmp(a, "--stem")) bo.analyzer.stem = 1;
+    else if (!strcmp(a, "--no-split")) bo.analyzer.split_identifiers = 0;
+    else if (!strcmp(a, "--stopwords")) bo.analyzer.stopwords = 1;
+    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
+    else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "skillrouter index: unknown option or missing value: %s\n\n", a);
+      usage(stderr);
+      rc = 2;
+      goto done;
+    } else {
+      packs[n_sources] = pack;
+      sources[n_sources++] = a;
+    }
+  }
+  if (update && out && strcmp(update, out) != 0) {
+    fprintf(stderr, "skillrouter index: give either -o INDEX or --update INDEX, not both\n");
+    rc = 2;
+    goto done;
+  }
+  if (update) out = update;
+  if (!out || (n_sources == 0 && !(update && n_removes))) {
+    fprintf(stderr, "skillrouter index: %s\n\n", !out ? "missing -o INDEX" : "no source given");
+    usage(stderr);
+    rc = 2;
+    goto done;
+  }
+  double t0 = cli_now();
+  cli_progress prog;
+  cli_progress_init(&prog, quiet);
+  sr_error err = {0};
+  size_t diag_shown = 0;
+  for (size_t i = 0; i < n_sources; i++) {
+    sr_read_opts ro = {.pack = packs[i], .quiet = quiet, .progress = cli_progress_bytes, .progress_ctx = &prog};
+    sr_status st = sr_catalog_add_source(&cat, sources[i], &ro, &err);
+    cli_progress_done(&prog);
+    print_diags(&cat, &diag_shown);
+    if (st != SR_OK) {
+      fprintf(stderr, "skillrouter index: %s\n", err.msg);
+      goto done;
+    }
+  }
+  if (strict && cat.n_skipped) {
+    fprintf(stderr, "skillrouter index: %zu entr%s skipped; --strict: nothing written\n", cat.n_skipped,
+            cat.n_skipped == 1 ? "y" : "ies");
+    goto done;
+  }
+  double t_read = cli_now();
+  /* the previous index: required for --update, optional (reuse of unchanged entries) otherwise */
+  if (access(out, F_OK) == 0 && (update || !full)) {
+    sr_status st = sr_index_open(out, &prev, &err);
+    if (st != SR_OK) {
+      if (update) {
+        fprintf(stderr, "skillrouter index: %s\n", err.msg);
+        goto done;
+      }
+      fprintf(stderr, "warning: %s; building a new index from scratch\n", err.msg);
+      prev = NULL;
+    }
+  } else if (update) {
+    fprintf(stderr, "skillrouter index: --update %s: no such index (create it with -o)\n", out);
+    goto done;
+  }
+  size_t kept = 0, removed = 0;
+  if (update) {
+    if (sr_index_keep_entries(prev, &cat, sources, n_sources, removes, n_removes, &kept, &removed, &err) != SR_OK) {
+      fprintf(stderr, "skillrouter index: %s\n", err.msg);
+      goto done;
+    }
+  }
+  volatile int cancel = 0;
+  cli_catch_interrupt(&cancel);
+  bo.threads = (int)threads;
+  bo.progress = cli_progress_update;
+  bo.progress_ctx = &prog;
+  bo.cancel = &cancel;
+  sr_build_stats bs = {0};
+  sr_status st = sr_index_build(&cat, full ? NULL : prev, &bo, out, &bs, &err);
+  cli_progress_done(&prog);
+  if (st != SR_OK) {
+    fprintf(stderr, "skillrouter index: %s%s\n", err.msg, st == SR_ERR_INTERRUPTED ? "; the previous index is unchanged" : "");
+    rc = st == SR_ERR_INTERRUPTED ? 130 : 1;
+    goto done;
+  }
+  double t1 = cli_now();
+  if (!quiet) {
+    fprintf(stderr, "indexed %zu entries into %s (%.1f MB): %zu analysed, %zu unchanged", bs.entries, out,
+            bs.file_bytes / 1e6, bs.analysed, bs.reused);
+    if (update) fprintf(stderr, ", %zu kept, %zu removed", kept, removed);
+    if (cat.n_skipped) fprintf(stderr, ", %zu skipped", cat.n_skipped);
+    fprintf(stderr, "; %zu terms; read %.1fs, indexed %.1fs\n", bs.terms, t_read - t0, t1 - t_read);
+  }
+  rc = cat.n_skipped ? 3 : 0;
+done:
+  sr_index_close(prev);
+  sr_catalog_free(&cat);
+  free(sources);
+  free(packs);
+  free(removes);
+  return rc;
+}

@@ -1,0 +1,159 @@
+/* cmd_route.c — `skillrouter route`: rank an index's skills or tools (or packs) for a task. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "index/index.h"
+#include "route/router.h"
+#include "util/buf.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: skillrouter route -i INDEX [options] QUERY\n"
+          "       skillrouter route -i INDEX [options] -      (the query is read from stdin)\n\n"
+          "Ranks the index's skills and tools for a task description.\n\n"
+          "options:\n"
+          "  -i, --index INDEX   the index file (from 'skillrouter index')\n"
+          "  -k N                number of results (default 5)\n"
+          "  --json              JSON: {\"results\":[{rank,skill_id,name,description,score}],\"timing_ms\":{...}}\n"
+          "  --body              include each result's full body\n"
+          "  --packs             rank packs (tool groups) instead of single entries (also: --by pack)\n");
+  cli_bm25f_help();
+}
+
+static void print_text(const sr_index *ix, const sr_result *r, size_t n, bool packs, bool body) {
+  if (n == 0) {
+    printf("no match\n");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (packs) {
+      const uint32_t *docs;
+      uint32_t m = sr_index_pack_entries(ix, r[i].id, &docs);
+      printf("%2zu. %s  (score %.3f, %u entr%s)\n", i + 1, sr_index_pack_name(ix, r[i].id), r[i].score, m, m == 1 ? "y" : "ies");
+      continue;
+    }
+    sr_entry_view v;
+    sr_index_entry(ix, r[i].id, &v);
+    printf("%2zu. %s  (score %.3f)  %s\n", i + 1, v.name, r[i].score, v.id);
+    if (v.description[0]) {
+      size_t len = strlen(v.description);
+      printf("    %.*s%s\n", len > 200 ? 197 : (int)len, v.description, len > 200 ? "..." : "");
+    }
+    if (body) printf("\n%s\n\n", v.body);
+  }
+}
+
+static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool packs, bool body, double load_ms,
+                       const sr_route_timing *t) {
+  sr_buf b = SR_BUF_INIT;
+  sr_buf_puts(&b, "{\"results\":[");
+  for (size_t i = 0; i < n; i++) {
+    if (i) sr_buf_putc(&b, ',');
+    sr_buf_printf(&b, "{\"rank\":%zu,", i + 1);
+    if (packs) {
+      const char *name = sr_index_pack_name(ix, r[i].id);
+      sr_buf_puts(&b, "\"pack\":");
+      sr_buf_json_string(&b, name, strlen(name));
+      sr_buf_puts(&b, ",\"tools\":[");
+      const uint32_t *docs;
+      uint32_t m = sr_index_pack_entries(ix, r[i].id, &docs);
+      for (uint32_t j = 0; j < m; j++) {
+        sr_entry_view v;
+        sr_index_entry(ix, docs[j], &v);
+        if (j) sr_buf_putc(&b, ',');
+        sr_buf_json_string(&b, v.id, strlen(v.id));
+      }
+      sr_buf_putc(&b, ']');
+    } else {
+      sr_entry_view v;
+      sr_index_entry(ix, r[i].id, &v);
+      sr_buf_puts(&b, "\"skill_id\":");
+      sr_buf_json_string(&b, v.id, strlen(v.id));
+      sr_buf_puts(&b, ",\"name\":");
+      sr_buf_json_string(&b, v.name, strlen(v.name));
+      sr_buf_puts(&b, ",\"description\":");
+      sr_buf_json_string(&b, v.description, strlen(v.description));
+      if (v.pack) {
+        sr_buf_puts(&b, ",\"pack\":");
+        sr_buf_json_string(&b, v.pack, strlen(v.pack));
+      }
+      if (body) {
+        sr_buf_puts(&b, ",\"body\":");
+        sr_buf_json_string(&b, v.body, strlen(v.body));
+      }
+    }
+    sr_buf_printf(&b, ",\"score\":%.6g}", r[i].score);
+  }
+  sr_buf_printf(&b, "],\"timing_ms\":{\"load\":%.3f,\"analyze\":%.3f,\"score\":%.3f,\"select\":%.3f,\"route\":%.3f}}\n",
+                load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
+  fwrite(b.data, 1, b.len, stdout);
+  sr_buf_free(&b);
+}
+
+int cmd_route(int argc, char **argv) {
+  const char *index_path = NULL, *query_arg = NULL;
+  size_t k = 5;
+  bool json = false, body = false, packs = false;
+  sr_bm25f_params params = sr_bm25f_defaults();
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int r;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+    else if ((!strcmp(a, "-i") || !strcmp(a, "--index")) && v) { index_path = v; i++; }
+    else if (!strcmp(a, "-k") && v) { if (!cli_parse_size(a, v, &k)) return 2; i++; }
+    else if (!strcmp(a, "--json")) json = true;
+    else if (!strcmp(a, "--body")) body = true;
+    else if (!strcmp(a, "--packs")) packs = true;
+    else if (!strcmp(a, "--by") && v && (!strcmp(v, "pack") || !strcmp(v, "entry") || !strcmp(v, "tool"))) { packs = !strcmp(v, "pack"); i++; }
+    else if ((r = cli_bm25f_flag(argc, argv, &i, &params)) != 0) { if (r < 0) return 2; }
+    else if (!strcmp(a, "--")) { if (v) query_arg = v; break; }
+    else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "skillrouter route: unknown option or missing value: %s\n\n", a);
+      usage(stderr);
+      return 2;
+    } else if (!query_arg) query_arg = a;
+    else {
+      fprintf(stderr, "skillrouter route: one query only (quote it)\n");
+      return 2;
+    }
+  }
+  if (!index_path || !query_arg) {
+    fprintf(stderr, "skillrouter route: %s\n\n", !index_path ? "missing -i INDEX" : "missing QUERY");
+    usage(stderr);
+    return 2;
+  }
+  size_t qlen;
+  char *query = cli_read_query(query_arg, &qlen);
+  if (!query) return 1;
+  double t0 = cli_now();
+  sr_error err = {0};
+  sr_index *ix = NULL;
+  sr_searcher *s = NULL;
+  sr_result *res = malloc(k * sizeof *res);
+  int rc = 1;
+  if (!res) goto done;
+  if (sr_index_open(index_path, &ix, &err) != SR_OK || sr_searcher_new(ix, &s, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter route: %s\n", err.msg);
+    goto done;
+  }
+  double load_ms = (cli_now() - t0) * 1e3;
+  sr_route_opts ro = {.k = k, .by = packs ? SR_BY_PACK : SR_BY_ENTRY, .bm25f = &params};
+  size_t n = 0;
+  sr_route_timing t;
+  if (sr_route(s, query, qlen, &ro, res, &n, &t, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter route: %s\n", err.msg);
+    goto done;
+  }
+  if (json) print_json(ix, res, n, packs, body, load_ms, &t);
+  else print_text(ix, res, n, packs, body);
+  rc = 0;
+done:
+  sr_searcher_free(s);
+  sr_index_close(ix);
+  free(res);
+  free(query);
+  return rc;
+}
