@@ -135,12 +135,13 @@ static sr_status walk(walker *w, int depth, sr_error *err) {
       } else if (pass == 1 && S_ISREG(sb.st_mode)) {
         w->path.data[base_len] = '\0';
         char *id = skill_id(w);
-        const char *dir_name = strrchr(w->path.data, '/');
-        dir_name = dir_name && depth > 0 ? dir_name + 1 : w->root_name;
+        const char *slash = strrchr(w->path.data, '/');
+        char *dir_name = strdup(slash && depth > 0 ? slash + 1 : w->root_name);
         w->path.data[base_len] = '/';
-        if (!id) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
+        if (!id || !dir_name) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
         else st = sr_read_one_skill(w->cat, w->path.data, id, dir_name, w->opts, err);
         free(id);
+        free(dir_name);
       } else if (pass == 2 && S_ISDIR(sb.st_mode)) {
         bool fresh;
         if (!dir_set_add(&w->seen, sb.st_dev, sb.st_ino, &fresh)) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
