@@ -5,7 +5,9 @@
  *
  * A gzip error in the middle of the file (truncated or corrupt data) ends the read with
  * SR_ERR_FORMAT; the entries of the complete lines before it stay in the catalog and the partial
- * last line is dropped (the error message says how many lines were read). */
+ * last line is dropped (the error message says how many lines were read). Note that gzip detects
+ * some corruption only at the end of the stream (its CRC): lines decoded from damaged data before
+ * that are parsed like any other (and normally skipped as invalid JSON). */
 #include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -143,6 +145,8 @@ static sr_status gz_failure(gzFile gz, const char *path, size_t lines, sr_error 
   const char *msg = gzerror(gz, &zerr);
   if (zerr == Z_ERRNO) return sr_fail(err, SR_ERR_IO, "%s: read failed after line %zu: %s", path, lines, strerror(errno));
   if (zerr == Z_MEM_ERROR) return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
+  size_t plen = strlen(path);  /* zlib's message repeats "path: " */
+  if (msg && strncmp(msg, path, plen) == 0 && msg[plen] == ':' && msg[plen + 1] == ' ') msg += plen + 2;
   return sr_fail(err, SR_ERR_FORMAT,
                  "%s: compressed data %s after line %zu (the %zu complete lines before it were read)", path,
                  zerr == Z_BUF_ERROR ? "truncated (unexpected end of file)" : msg && *msg ? msg : "corrupt",
