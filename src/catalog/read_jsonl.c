@@ -148,8 +148,9 @@ static sr_status gz_failure(gzFile gz, const char *path, size_t lines, sr_error 
   size_t plen = strlen(path);  /* zlib's message repeats "path: " */
   if (msg && strncmp(msg, path, plen) == 0 && msg[plen] == ':' && msg[plen + 1] == ' ') msg += plen + 2;
   return sr_fail(err, SR_ERR_FORMAT,
-                 "%s: compressed data %s after line %zu (the %zu complete lines before it were read)", path,
-                 zerr == Z_BUF_ERROR ? "truncated (unexpected end of file)" : msg && *msg ? msg : "corrupt",
+                 "%s: gzip data %s%s after line %zu (the %zu complete lines before it were read)", path,
+                 zerr == Z_BUF_ERROR ? "truncated (unexpected end of file)" : "corrupt: ",
+                 zerr == Z_BUF_ERROR ? "" : msg && *msg ? msg : "zlib error",
                  lines, lines);
 }
 
