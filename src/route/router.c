@@ -165,19 +165,35 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   sr_status st = sr_analyze(s->an, query, query_len, on_query_term, s, err);
   if (st != SR_OK) return st;
   if (s->oom) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
-  sr_strmap_free(&s->qterms);
   double t1 = now_ms();
   /* score term at a time */
   double N = ix->n_entries;
   uint32_t max_df = (uint32_t)(p.max_df_ratio >= 1.0f ? ix->n_entries : p.max_df_ratio * N);
+  sr_strmap_free(&s->qterms);
+  /* distinct query terms present in the index */
+  s->n_qids = 0;
+  bool any_below = false;
   for (size_t q = 0; q < s->n_q; q++) {
     const char *term = s->qbuf.data + s->qoff[q];
     size_t len = strlen(term);
     bool inserted;
     if (!sr_strmap_put(&s->qterms, term, len, 0, &inserted, NULL)) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
-    if (!inserted) continue;
     uint32_t t;
-    if (!sr_index_term_find(ix, term, len, &t)) continue;
+    if (!inserted || !sr_index_term_find(ix, term, len, &t)) continue;
+    if (s->n_qids == s->cap_qids) {
+      size_t cap = s->cap_qids ? s->cap_qids * 2 : 64;
+      uint32_t *q2 = realloc(s->qids, cap * sizeof *q2);
+      if (!q2) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
+      s->qids = q2;
+      s->cap_qids = cap;
+    }
+    s->qids[s->n_qids++] = t;
+    if (ix->terms[t].df <= max_df) any_below = true;
+  }
+  /* very common terms are skipped, unless that would leave nothing (tiny catalogs, one-word queries) */
+  if (!any_below) max_df = UINT32_MAX;
+  for (size_t q = 0; q < s->n_qids; q++) {
+    uint32_t t = s->qids[q];
     uint32_t df = ix->terms[t].df;
     if (df > max_df) continue;
     float idf = (float)log(1.0 + (N - df + 0.5) / (df + 0.5));
@@ -188,7 +204,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
       uint32_t delta, tf[SR_IDX_NFIELDS];
       size_t n = sr_posting_decode(pp, end, &delta, tf);
       if (!n || (uint64_t)doc + delta >= ix->n_entries)
-        return sr_fail(err, SR_ERR_CORRUPT, "%s: corrupt postings for term '%s'", ix->path, term);
+        return sr_fail(err, SR_ERR_CORRUPT, "%s: corrupt postings for term %u", ix->path, t);
       pp += n;
       doc += delta;
       float tft = tf[2] * s->norm[2][doc];
