@@ -35,11 +35,13 @@ check-deps:
 
 build/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_REL) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_REL) -c $< -o $@
 
 build/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SAN) -c $< -o $@
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_SAN) -c $< -o $@
 
 build/libskillrouter.a: $(REL_LIB_OBJ)
 	@mkdir -p build

@@ -7,7 +7,9 @@
  *     ENTR  fixed-size entry records (offsets of id/name/description/body/... in STRS, kind, hash,
  *           analysed field lengths)
  *     STRS  NUL-terminated UTF-8 strings the records point to
- *     TERM  the vocabulary: sorted term offsets + an open-addressing hash table of term ids
+ *     TERM  the vocabulary: per term its postings offset and document frequency, and the term bytes
+ *     THSH  an open-addressing hash table from term bytes to term ids
+ *     IDTB  an open-addressing hash table from entry ids to entry numbers
  *     POST  per-term postings: varint doc deltas with per-field term frequencies
  *     STAT  corpus statistics (entry count, average field lengths) and the analyzer settings used
  *     PACK  pack names → their entries (for pack-level routing)
@@ -42,8 +44,12 @@ typedef struct sr_entry_view {
 
 typedef struct sr_build_opts {
   sr_analyzer_opts analyzer; /* how text is turned into terms (zero = defaults) */
-  bool quiet;                /* no progress bar */
-  int threads;               /* 0 = all cores */
+  int threads;               /* analysis threads; 0 = all cores */
+  /* Optional progress report, called from one thread with (phase, done, total); may be NULL. */
+  void (*progress)(void *ctx, const char *phase, size_t done, size_t total);
+  void *progress_ctx;
+  volatile int *cancel;      /* optional: when *cancel becomes non-zero the build stops with
+                                SR_ERR_INTERRUPTED and the old index is left as it was */
 } sr_build_opts;
 
 typedef struct sr_build_stats {
