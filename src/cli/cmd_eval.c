@@ -9,8 +9,8 @@
 #include "cli/commands.h"
 #include "eval/bench_data.h"
 #include "eval/eval.h"
+#include "eval/eval_route.h"
 #include "index/index.h"
-#include "route/router.h"
 
 #define MAX_POOLS 16
 
@@ -124,47 +124,6 @@ static int apply_bench_dir(eval_args *a, char store[3][4096]) {
   return 0;
 }
 
-static bool in_index(const char *id, void *ctx) {
-  uint32_t doc;
-  return sr_index_find((const sr_index *)ctx, id, &doc);
-}
-
-/* Routes every selected task of the bench through the index into *pred. */
-static sr_status route_bench(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts, size_t k,
-                             sr_predictions *pred, sr_error *err) {
-  sr_searcher *s = NULL;
-  sr_status st = sr_searcher_new(ix, &s, err);
-  if (st) return st;
-  sr_result *res = malloc(k * sizeof *res);
-  const char **ids = malloc(k * sizeof *ids);
-  if (!res || !ids) st = sr_fail(err, SR_ERR_NOMEM, "eval: out of memory");
-  sr_route_opts ropts = {.k = k, .by = SR_BY_ENTRY, .bm25f = NULL};
-  for (size_t i = 0; !st && i < bench->n_tasks; i++) {
-    const sr_bench_task *t = &bench->tasks[i];
-    if (!sr_eval_task_selected(t, opts)) continue;
-    if (!t->instruction) {
-      fprintf(stderr, "skillrouter eval: warning: task '%s' has no instruction_text; not routed\n", t->task_id);
-      continue;
-    }
-    size_t n = 0;
-    st = sr_route(s, t->instruction, t->instruction_len, &ropts, res, &n, NULL, err);
-    if (st) {
-      sr_error_prefix(err, "task '%s'", t->task_id);
-      break;
-    }
-    for (size_t j = 0; j < n; j++) {
-      sr_entry_view e;
-      sr_index_entry(ix, res[j].id, &e);
-      ids[j] = e.id;
-    }
-    st = sr_predictions_add(pred, t->task_id, ids, n, err);
-  }
-  free(res);
-  free(ids);
-  sr_searcher_free(s);
-  return st;
-}
-
 static void print_table(const sr_split_scores *sc, const char *title) {
   printf("%s\n%-16s %8s %8s %8s\n%-16s", title, "metric", "all", "single", "multi", "tasks");
   for (int sp = 0; sp < SR_SPLIT_COUNT; sp++) printf(" %8zu", sc[sp].count);
@@ -266,8 +225,11 @@ int cmd_eval(int argc, char **argv) {
   if (!st && a.n_pools) opts.in_pool = sr_eval_in_id_set, opts.pool_ctx = &pool;
   if (!st && a.predictions) st = sr_predictions_load(a.predictions, &pred, &err);
   if (!st && a.index && !(st = sr_index_open(a.index, &ix, &err))) {
-    opts.in_pool = in_index, opts.pool_ctx = ix;
-    st = route_bench(ix, bench, &opts, a.k, &pred, &err);
+    opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
+    size_t not_routed = 0;
+    st = sr_eval_route_bench(ix, bench, &opts, a.k, &pred, &not_routed, &err);
+    if (not_routed)
+      fprintf(stderr, "skillrouter eval: warning: %zu tasks have no instruction_text and were not routed\n", not_routed);
   }
   if (!st && a.predictions_out) st = sr_predictions_write(&pred, a.predictions_out, &err);
   if (!st) st = sr_eval_run(bench, &pred, &opts, &res, &err);
