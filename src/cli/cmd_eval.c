@@ -1,0 +1,251 @@
+/* cmd_eval.c — `skillrouter eval`: official SkillRouter metrics for a predictions file, or for routing
+ * a benchmark's tasks through an index. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "eval/bench_data.h"
+#include "eval/eval.h"
+#include "eval/eval_route.h"
+#include "index/index.h"
+
+#define MAX_POOLS 16
+
+static const char USAGE[] =
+    "usage: skillrouter eval --predictions P.json --tasks T.jsonl --relevance R.json [options]\n"
+    "       skillrouter eval -i INDEX --tasks T.jsonl --relevance R.json [-k 50] [options]\n"
+    "\n"
+    "Scores rankings with the SkillRouter evaluator's core metrics: nDCG@1/3/10 (graded labels), Hit@1,\n"
+    "Precision@3, MRR@10, Recall@10/20/50, FullCoverage@3/5/10, averaged over all / single / multi tasks.\n"
+    "Tasks with task_type \"generic_only\" are skipped; the ground truth G is core_gt_ids when that key is\n"
+    "present, else gt_skill_ids, kept to the pool's ids; tasks with empty G or no ranking are skipped.\n"
+    "\n"
+    "options:\n"
+    "  --predictions P     score an existing predictions file {task_id: [ranked skill ids]}\n"
+    "  -i, --index INDEX   route each scored task's instruction_text through INDEX (pool = its entries)\n"
+    "  -k N                results routed per task with -i (default 50)\n"
+    "  --tasks T           tasks.jsonl (task_id, instruction_text)\n"
+    "  --relevance R       relevance.json (gt_skill_ids, core_gt_ids, relevance, task_type)\n"
+    "  --bench DIR         shorthand: DIR/tasks.jsonl, DIR/relevance.json and, when present,\n"
+    "                      DIR/equivalents.json (explicit options win)\n"
+    "  --pool FILE         the pool the predictions were made over: JSONL(.gz) with skill_id per line;\n"
+    "                      repeat to union files (e.g. pool + hard-extra). Without --pool (and without\n"
+    "                      -i) nothing is filtered: G and the graded labels are taken as listed\n"
+    "  --equivalents E     {gt id: [copy ids]}: also report lenient scores, where a listed copy counts as\n"
+    "                      its ground-truth skill; each skill is credited once, at its first occurrence\n"
+    "                      (itself or a copy); later repeats and copies count as non-relevant\n"
+    "  --json              print {\"all\":{metric: mean, ..., \"count\": n}, \"single\":{...}, \"multi\":{...},\n"
+    "                      \"count\": n, \"lenient\":{same shape, with --equivalents}}\n"
+    "  --report            per task: its split and the 1-based rank of each ground-truth skill ('-' when\n"
+    "                      absent); with --json, a \"tasks\" array instead\n"
+    "  --predictions-out F write the rankings scored (the predictions format)\n"
+    "\n"
+    "Repeated ids inside a ranking are kept, as the official evaluator does: a repeat of a relevant id\n"
+    "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n";
+
+typedef struct eval_args {
+  const char *predictions, *index, *tasks, *relevance, *bench, *equivalents, *predictions_out;
+  const char *pools[MAX_POOLS];
+  int n_pools;
+  size_t k;
+  int json, report;
+} eval_args;
+
+/* Parses argv into a; returns 0, or 2 after printing a usage error (or -1 after --help). */
+static int parse_args(int argc, char **argv, eval_args *a) {
+  memset(a, 0, sizeof *a);
+  a->k = 50;
+  for (int i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+      fputs(USAGE, stdout);
+      return -1;
+    }
+    if (!strcmp(o, "--json")) { a->json = 1; continue; }
+    if (!strcmp(o, "--report")) { a->report = 1; continue; }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "skillrouter eval: %s: %s\n", o, o[0] == '-' ? "missing value (see --help)" : "unexpected argument");
+      return 2;
+    }
+    const char *v = argv[++i];
+    if (!strcmp(o, "--predictions")) a->predictions = v;
+    else if (!strcmp(o, "-i") || !strcmp(o, "--index")) a->index = v;
+    else if (!strcmp(o, "--tasks")) a->tasks = v;
+    else if (!strcmp(o, "--relevance")) a->relevance = v;
+    else if (!strcmp(o, "--bench")) a->bench = v;
+    else if (!strcmp(o, "--equivalents")) a->equivalents = v;
+    else if (!strcmp(o, "--predictions-out")) a->predictions_out = v;
+    else if (!strcmp(o, "--pool")) {
+      if (a->n_pools == MAX_POOLS) {
+        fprintf(stderr, "skillrouter eval: at most %d --pool files\n", MAX_POOLS);
+        return 2;
+      }
+      a->pools[a->n_pools++] = v;
+    } else if (!strcmp(o, "-k")) {
+      char *end = NULL;
+      long k = strtol(v, &end, 10);
+      if (!*v || *end || k < 1 || k > 100000) {
+        fprintf(stderr, "skillrouter eval: -k: expected a number from 1 to 100000, got '%s'\n", v);
+        return 2;
+      }
+      a->k = (size_t)k;
+    } else {
+      fprintf(stderr, "skillrouter eval: unknown option '%s' (see --help)\n", o);
+      return 2;
+    }
+  }
+  if (!a->predictions == !a->index) {
+    fprintf(stderr, "skillrouter eval: give exactly one of --predictions or -i INDEX (see --help)\n");
+    return 2;
+  }
+  if (a->index && a->n_pools) {
+    fprintf(stderr, "skillrouter eval: --pool does not apply to -i (the pool is the index)\n");
+    return 2;
+  }
+  return 0;
+}
+
+/* Fills tasks/relevance/equivalents from --bench DIR where not given; paths live in `store`. */
+static int apply_bench_dir(eval_args *a, char store[3][4096]) {
+  if (!a->bench) return 0;
+  const char *names[3] = {"tasks.jsonl", "relevance.json", "equivalents.json"};
+  const char **slots[3] = {&a->tasks, &a->relevance, &a->equivalents};
+  for (int i = 0; i < 3; i++) {
+    if (*slots[i]) continue;
+    if (snprintf(store[i], 4096, "%s/%s", a->bench, names[i]) >= 4096) {
+      fprintf(stderr, "skillrouter eval: --bench: path too long\n");
+      return 2;
+    }
+    if (i < 2 || access(store[i], R_OK) == 0) *slots[i] = store[i];
+  }
+  return 0;
+}
+
+static void print_table(const sr_split_scores *sc, const char *title) {
+  printf("%s\n%-16s %8s %8s %8s\n%-16s", title, "metric", "all", "single", "multi", "tasks");
+  for (int sp = 0; sp < SR_SPLIT_COUNT; sp++) printf(" %8zu", sc[sp].count);
+  printf("\n");
+  for (int m = 0; m < SR_METRIC_COUNT; m++) {
+    printf("%-16s", sr_metric_name((sr_metric)m));
+    for (int sp = 0; sp < SR_SPLIT_COUNT; sp++)
+      if (sc[sp].count) printf(" %8.4f", sc[sp].mean[m]);
+      else printf(" %8s", "-");
+    printf("\n");
+  }
+}
+
+static void print_text(const sr_eval_result *r, const eval_args *a) {
+  size_t dups = 0;
+  for (size_t i = 0; i < r->n_tasks; i++) dups += r->tasks[i].has_duplicates;
+  printf("%zu tasks scored (%zu single, %zu multi); skipped: %zu generic_only, %zu without ground truth%s, "
+         "%zu without a ranking\n\n", r->strict[SR_SPLIT_ALL].count, r->strict[SR_SPLIT_SINGLE].count,
+         r->strict[SR_SPLIT_MULTI].count, r->skipped_generic, r->skipped_no_gt,
+         (a->n_pools || a->index) ? " in the pool" : "", r->skipped_no_prediction);
+  print_table(r->strict, "strict (only the listed ground truth counts)");
+  if (r->has_lenient) print_table(r->lenient, "\nlenient (a listed copy counts as its ground-truth skill)");
+  if (!a->n_pools && !a->index)
+    printf("\nnote: no --pool given; ground truth and graded labels were not filtered to a pool\n");
+  if (dups) printf("\nnote: %zu rankings repeat an id; repeats count again in Precision@3 and nDCG\n", dups);
+  if (!a->report) return;
+  printf("\n%-40s %-6s ground-truth ranks%s\n", "task", "split", r->has_lenient ? " (lenient rank when different)" : "");
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    const sr_task_score *t = &r->tasks[i];
+    printf("%-40s %-6s", t->task_id, t->single ? "single" : "multi");
+    for (size_t g = 0; g < t->n_gt; g++) {
+      if (t->rank[g]) printf(" %s:%zu", t->gt[g], t->rank[g]);
+      else printf(" %s:-", t->gt[g]);
+      if (t->rank_lenient && t->rank_lenient[g] != t->rank[g]) {
+        if (t->rank_lenient[g]) printf(" (%zu)", t->rank_lenient[g]);
+        else printf(" (-)");
+      }
+    }
+    printf("\n");
+  }
+}
+
+/* Prints the JSON summary (plus "tasks" with --report); returns false when memory runs out. */
+static bool print_json(const sr_eval_result *r, int report) {
+  char *text = sr_eval_result_json(r, !report);
+  if (!text) return false;
+  if (!report) {
+    printf("%s\n", text);
+    free(text);
+    return true;
+  }
+  cJSON *root = cJSON_Parse(text);
+  free(text);
+  cJSON *tasks = root ? cJSON_AddArrayToObject(root, "tasks") : NULL;
+  bool ok = tasks != NULL;
+  for (size_t i = 0; ok && i < r->n_tasks; i++) {
+    const sr_task_score *t = &r->tasks[i];
+    cJSON *o = cJSON_CreateObject();
+    ok = o && cJSON_AddItemToArray(tasks, o) && cJSON_AddStringToObject(o, "task_id", t->task_id) &&
+         cJSON_AddStringToObject(o, "split", t->single ? "single" : "multi");
+    cJSON *ranks = ok ? cJSON_AddObjectToObject(o, "ranks") : NULL;
+    cJSON *lranks = ok && t->rank_lenient ? cJSON_AddObjectToObject(o, "lenient_ranks") : NULL;
+    ok = ranks && (!t->rank_lenient || lranks);
+    for (size_t g = 0; ok && g < t->n_gt; g++) {
+      ok = (t->rank[g] ? cJSON_AddNumberToObject(ranks, t->gt[g], (double)t->rank[g]) : cJSON_AddNullToObject(ranks, t->gt[g])) != NULL;
+      if (ok && lranks)
+        ok = (t->rank_lenient[g] ? cJSON_AddNumberToObject(lranks, t->gt[g], (double)t->rank_lenient[g])
+                                 : cJSON_AddNullToObject(lranks, t->gt[g])) != NULL;
+    }
+  }
+  char *out = ok ? cJSON_Print(root) : NULL;
+  if (out) printf("%s\n", out);
+  free(out);
+  cJSON_Delete(root);
+  return out != NULL;
+}
+
+int cmd_eval(int argc, char **argv) {
+  eval_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc) return rc < 0 ? 0 : rc;
+  char bench_paths[3][4096];
+  if ((rc = apply_bench_dir(&a, bench_paths))) return rc;
+  if (!a.tasks || !a.relevance) {
+    fprintf(stderr, "skillrouter eval: --tasks and --relevance (or --bench DIR) are required (see --help)\n");
+    return 2;
+  }
+  sr_error err = {0};
+  sr_bench *bench = NULL;
+  sr_predictions pred = SR_PREDICTIONS_INIT;
+  sr_id_set pool = SR_ID_SET_INIT;
+  sr_equivalents eq = SR_EQUIVALENTS_INIT;
+  sr_index *ix = NULL;
+  sr_eval_result *res = NULL;
+  sr_eval_opts opts = {NULL, NULL, NULL};
+  sr_status st = sr_bench_load(a.tasks, a.relevance, &bench, &err);
+  if (!st && a.equivalents && !(st = sr_equivalents_load(a.equivalents, &eq, &err))) opts.equivalents = &eq;
+  for (int i = 0; !st && i < a.n_pools; i++) st = sr_id_set_add_pool_file(&pool, a.pools[i], &err);
+  if (!st && a.n_pools) opts.in_pool = sr_eval_in_id_set, opts.pool_ctx = &pool;
+  if (!st && a.predictions) st = sr_predictions_load(a.predictions, &pred, &err);
+  if (!st && a.index && !(st = sr_index_open(a.index, &ix, &err))) {
+    opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
+    size_t not_routed = 0;
+    st = sr_eval_route_bench(ix, bench, &opts, a.k, &pred, &not_routed, &err);
+    if (not_routed)
+      fprintf(stderr, "skillrouter eval: warning: %zu tasks have no instruction_text and were not routed\n", not_routed);
+  }
+  if (!st && a.predictions_out) st = sr_predictions_write(&pred, a.predictions_out, &err);
+  if (!st) st = sr_eval_run(bench, &pred, &opts, &res, &err);
+  if (!st) {
+    if (a.json) {
+      if (!print_json(res, a.report)) st = sr_fail(&err, SR_ERR_NOMEM, "eval: out of memory");
+    } else {
+      print_text(res, &a);
+    }
+  }
+  if (st) fprintf(stderr, "skillrouter eval: %s\n", err.msg);
+  sr_eval_result_free(res);
+  if (ix) sr_index_close(ix);
+  sr_predictions_free(&pred);
+  sr_id_set_free(&pool);
+  sr_equivalents_free(&eq);
+  sr_bench_free(bench);
+  return st ? 1 : 0;
+}
