@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "eval/bench_data.h"
 #include "eval/eval.h"
@@ -52,18 +53,24 @@ typedef struct eval_args {
   int n_pools;
   size_t k;
   int json, report;
+  sr_bm25f_params bm25f;
 } eval_args;
 
 /* Parses argv into a; returns 0, or 2 after printing a usage error (or -1 after --help). */
 static int parse_args(int argc, char **argv, eval_args *a) {
   memset(a, 0, sizeof *a);
   a->k = 50;
+  a->bm25f = sr_bm25f_defaults();
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
       fputs(USAGE, stdout);
+      cli_bm25f_help();
       return -1;
     }
+    int r = cli_bm25f_flag(argc, argv, &i, &a->bm25f);
+    if (r < 0) return 2;
+    if (r > 0) continue;
     if (!strcmp(o, "--json")) { a->json = 1; continue; }
     if (!strcmp(o, "--report")) { a->report = 1; continue; }
     if (i + 1 >= argc) {
@@ -227,7 +234,11 @@ int cmd_eval(int argc, char **argv) {
   if (!st && a.index && !(st = sr_index_open(a.index, &ix, &err))) {
     opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
     size_t not_routed = 0;
-    st = sr_eval_route_bench(ix, bench, &opts, a.k, &pred, &not_routed, &err);
+    sr_eval_latency lat;
+    st = sr_eval_route_bench(ix, bench, &opts, a.k, &a.bm25f, &pred, &not_routed, &lat, &err);
+    if (!st)
+      fprintf(stderr, "routing latency over %zu queries (index loaded): p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
+              lat.queries, lat.p50_ms, lat.p99_ms, lat.mean_ms, lat.max_ms);
     if (not_routed)
       fprintf(stderr, "skillrouter eval: warning: %zu tasks have no instruction_text and were not routed\n", not_routed);
   }

@@ -8,16 +8,24 @@
 #include "eval/bench_data.h"
 #include "eval/eval.h"
 #include "index/index.h"
+#include "route/router.h"
 #include "util/status.h"
 
 /* An sr_pool_fn: true when `id` is an entry of the sr_index passed as ctx. */
 bool sr_eval_in_index(const char *id, void *ctx);
 
 /* Routes the instruction_text of every task that sr_eval_task_selected(task, opts) accepts through
- * `ix` (top k entries, default BM25F parameters) and adds the entry ids, best first, to *pred.
+ * `ix` (top k entries, BM25F `params`, NULL = defaults) and adds the entry ids, best first, to *pred.
  * Selected tasks without an instruction_text are not routed; *not_routed (may be NULL) gets their
- * number. The ids added are copies (pred does not borrow from ix). */
+ * number. The ids added are copies (pred does not borrow from ix). When `latency` is not NULL it gets
+ * the routing time per query: p50, p99, mean and max in milliseconds over the routed tasks. */
+typedef struct sr_eval_latency {
+  size_t queries;
+  double p50_ms, p99_ms, mean_ms, max_ms;
+} sr_eval_latency;
+
 sr_status sr_eval_route_bench(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts, size_t k,
-                              sr_predictions *pred, size_t *not_routed, sr_error *err);
+                              const sr_bm25f_params *params, sr_predictions *pred, size_t *not_routed,
+                              sr_eval_latency *latency, sr_error *err);
 
 #endif

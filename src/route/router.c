@@ -211,6 +211,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
       if (tf[0]) tft += tf[0] * s->norm[0][doc];
       if (tf[1]) tft += tf[1] * s->norm[1][doc];
       float add = idf * tft / (p.k1 + tft);
+      if (!(add > 0.0f)) continue;  /* zero-weight field: no contribution, and acc stays a clean marker */
       if (s->acc[doc] == 0.0f) s->touched[s->n_touched++] = doc;
       s->acc[doc] += add;
     }

@@ -59,7 +59,7 @@ static void test_route_and_score(void) {
   sr_eval_opts opts = {sr_eval_in_index, ix, NULL};
   sr_predictions pred = SR_PREDICTIONS_INIT;
   size_t not_routed = 99;
-  CHECK_OK(sr_eval_route_bench(ix, bench, &opts, 50, &pred, &not_routed, &err), &err);
+  CHECK_OK(sr_eval_route_bench(ix, bench, &opts, 50, NULL, &pred, &not_routed, NULL, &err), &err);
   CHECK_INT(not_routed, 1);  /* t4 */
   CHECK_INT(pred.n, 2);      /* t3: ground truth not in the index; t5: generic_only */
   const sr_id_list *r1 = sr_predictions_get(&pred, "t1");
@@ -78,7 +78,7 @@ static void test_route_and_score(void) {
   }
   /* k = 1 keeps one result per task. */
   sr_predictions top1 = SR_PREDICTIONS_INIT;
-  CHECK_OK(sr_eval_route_bench(ix, bench, &opts, 1, &top1, NULL, &err), &err);
+  CHECK_OK(sr_eval_route_bench(ix, bench, &opts, 1, NULL, &top1, NULL, NULL, &err), &err);
   CHECK(sr_predictions_get(&top1, "t2") && sr_predictions_get(&top1, "t2")->n == 1);
   sr_predictions_free(&top1);
   sr_eval_result_free(res);

@@ -127,6 +127,13 @@ static void test_bm25f_hand_values(void) {
   CHECK_INT(route(ix, "beta delta", &p, SR_BY_ENTRY, r, 8), 1);
   CHECK_INT(r[0].id, 2);
   CHECK_INT(route(ix, "beta", &p, SR_BY_ENTRY, r, 8), 2);
+  /* a zero field weight: body-only matches score nothing (and repeated terms must not corrupt state) */
+  p = (sr_bm25f_params){.k1 = 1.2f, .weight = {1, 1, 0}, .b = {0, 0, 0}, .max_df_ratio = 1};
+  n = route(ix, "gamma gamma alpha beta delta", &p, SR_BY_ENTRY, r, 8);
+  CHECK_INT(n, 3);
+  n = route(ix, "gamma", &p, SR_BY_ENTRY, r, 8);
+  CHECK_INT(n, 1);
+  CHECK_INT(r[0].id, 1);
   /* packs: p1 holds doc0 and doc1, best member wins */
   p.max_df_ratio = 1;
   n = route(ix, "alpha", &p, SR_BY_PACK, r, 8);
