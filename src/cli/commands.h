@@ -7,5 +7,7 @@
 int cmd_index(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_rerank(int argc, char **argv);
 
 #endif

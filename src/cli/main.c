@@ -16,6 +16,8 @@ static const command COMMANDS[] = {
     {"index", cmd_index, "build or update an index from skill directories, JSONL or tool lists"},
     {"route", cmd_route, "rank the catalog's skills/tools for a task"},
     {"eval", cmd_eval, "score routing on a benchmark (official SkillRouter metrics)"},
+    {"embed", cmd_embed, "Qwen3/SkillRouter embeddings of queries or documents"},
+    {"rerank", cmd_rerank, "score documents for a query with the SkillRouter reranker"},
 };
 
 static void usage(FILE *f) {

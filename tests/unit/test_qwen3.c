@@ -1,0 +1,207 @@
+/* test_qwen3.c — Qwen3 loading (safetensors/GGUF, all dtypes), forward pass, embeddings and reranker
+ * scores against the numpy reference (tests/ref/qwen3_ref.py via tests/ref/make_tiny_qwen3.py), and
+ * the loader's errors on broken files. Skips when /usr/bin/python3 with numpy is missing.
+ *
+ * Tolerance: max |C - ref| <= 1e-4 * max(1, max |ref|) for every dtype. The reference computes in
+ * float64 from the same dequantised values the C code reads (bf16/f16/Q8_0 included), so the only
+ * difference is float32 rounding in C. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/qwen3.h"
+#include "test.h"
+#include "util/fileio.h"
+
+#define TOL 1e-4
+
+static cJSON *g_manifest;
+static int g_skip;
+
+static cJSON *load_json(const char *path) {
+  char *text = NULL;
+  size_t len = 0;
+  sr_error err;
+  if (sr_read_file(path, 64u << 20, &text, &len, &err)) return NULL;
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  free(text);
+  return j;
+}
+
+static int32_t *ids_of(const cJSON *arr, size_t *n) {
+  *n = (size_t)cJSON_GetArraySize(arr);
+  int32_t *ids = malloc(sizeof(int32_t) * (*n + 1));
+  const cJSON *it;
+  size_t i = 0;
+  cJSON_ArrayForEach(it, arr) ids[i++] = (int32_t)it->valuedouble;
+  return ids;
+}
+
+/* Compares got[n] with the JSON array ref; updates *maxd (abs diff), returns max |ref|; cosine out. */
+static double compare(const float *got, const cJSON *ref, size_t n, double *maxd, double *cosine) {
+  double mref = 0, dot = 0, na = 0, nb = 0;
+  CHECK_INT(cJSON_GetArraySize(ref), n);
+  const cJSON *it;
+  size_t i = 0;
+  cJSON_ArrayForEach(it, ref) {
+    if (i >= n) break;
+    double r = it->valuedouble, g = got[i++];
+    if (fabs(r - g) > *maxd) *maxd = fabs(r - g);
+    if (fabs(r) > mref) mref = fabs(r);
+    dot += r * g; na += r * r; nb += g * g;
+  }
+  *cosine = dot / sqrt(na * nb + 1e-300);
+  return mref;
+}
+
+static void test_setup(void) {
+  char cmd[1024];
+  if (system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
+    printf("SKIP test_qwen3: /usr/bin/python3 with numpy not available\n");
+    g_skip = 1;
+    return;
+  }
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/make_tiny_qwen3.py %s/models", test_tmpdir());
+  int rc = system(cmd);
+  CHECK_INT(rc, 0);
+  snprintf(cmd, sizeof cmd, "%s/models/manifest.json", test_tmpdir());
+  g_manifest = load_json(cmd);
+  CHECK(g_manifest != NULL);
+}
+
+static void check_model(const cJSON *entry) {
+  const char *name = cJSON_GetObjectItem(entry, "name")->valuestring;
+  const char *path = cJSON_GetObjectItem(entry, "path")->valuestring;
+  cJSON *ref = load_json(cJSON_GetObjectItem(entry, "ref")->valuestring);
+  CHECK(ref != NULL);
+  if (!ref) return;
+  sr_error err;
+  sr_qwen3 *m = NULL;
+  CHECK_OK(sr_qwen3_load(path, &m, &err), &err);
+  if (!m) { cJSON_Delete(ref); return; }
+  m->n_threads = 2;
+  const size_t D = (size_t)m->cfg.dim;
+  const cJSON *seqs = cJSON_GetObjectItem(ref, "seqs");
+  size_t mrl = (size_t)cJSON_GetObjectItem(ref, "mrl_dim")->valueint;
+  int32_t yes = cJSON_GetObjectItem(ref, "yes")->valueint, no = cJSON_GetObjectItem(ref, "no")->valueint;
+  double dh = 0, de = 0, dm = 0, ds = 0, cos_min = 1, mref = 1, c;
+  for (int s = 0; s < cJSON_GetArraySize(seqs); s++) {
+    size_t n;
+    int32_t *ids = ids_of(cJSON_GetArrayItem(seqs, s), &n);
+    float *h = malloc(sizeof(float) * n * D), e[1024], score = 0;
+    CHECK_OK(sr_qwen3_forward(m, ids, n, false, h, &err), &err);
+    double r = compare(h, cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "hidden"), s), n * D, &dh, &c);
+    if (r > mref) mref = r;
+    if (c < cos_min) cos_min = c;
+    CHECK_OK(sr_qwen3_embed(m, ids, n, 0, e, &err), &err);
+    compare(e, cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "embed"), s), D, &de, &c);
+    if (c < cos_min) cos_min = c;
+    CHECK_OK(sr_qwen3_embed(m, ids, n, mrl, e, &err), &err);
+    compare(e, cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "embed_mrl"), s), mrl, &dm, &c);
+    CHECK_OK(sr_qwen3_yes_no_score(m, ids, n, yes, no, &score, &err), &err);
+    double rs = cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "score"), s)->valuedouble;
+    double sd = fabs(score - rs) / fmax(1, fabs(rs));
+    if (sd > ds) ds = sd;
+    free(h);
+    free(ids);
+  }
+  printf("%-24s %-5s %s: hidden max|d| %.2e (max|ref| %.2f) embed %.2e mrl %.2e score rel %.2e min cos %.9f\n",
+         name, sr_dtype_name(m->layers[0].wq.dtype), m->cfg.tied ? "tied  " : "untied", dh, mref, de, dm, ds, cos_min);
+  CHECK_MSG(dh <= TOL * mref, "%s: hidden diff %g", name, dh);
+  CHECK_MSG(de <= TOL && dm <= TOL, "%s: embedding diff %g / %g", name, de, dm);
+  CHECK_MSG(ds <= TOL, "%s: score diff %g", name, ds);
+  const cJSON *rr = cJSON_GetObjectItem(ref, "rerank");
+  if (rr) {
+    size_t np, nb, ns;
+    int32_t *p = ids_of(cJSON_GetObjectItem(rr, "prefix"), &np), *b = ids_of(cJSON_GetObjectItem(rr, "body"), &nb),
+            *su = ids_of(cJSON_GetObjectItem(rr, "suffix"), &ns);
+    float score = 0, prob = 0;
+    CHECK_OK(sr_qwen3_rerank(m, p, np, b, nb, su, ns, (size_t)cJSON_GetObjectItem(rr, "max_tokens")->valueint, &score,
+                             &prob, &err), &err);
+    double rs = cJSON_GetObjectItem(rr, "score")->valuedouble;
+    printf("%-24s rerank(yes=9693,no=2152, body truncated): %.6f vs ref %.6f, prob %.6f\n", name, score, rs, prob);
+    CHECK_NEAR(score, rs, TOL * fmax(1, fabs(rs)));
+    CHECK_NEAR(prob, 1 / (1 + exp(-rs)), 1e-5);
+    free(p); free(b); free(su);
+  }
+  sr_qwen3_free(m);
+  cJSON_Delete(ref);
+}
+
+static void test_models_match_reference(void) {
+  if (g_skip || !g_manifest) return;
+  const cJSON *it;
+  int count = 0;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(g_manifest, "models")) {
+    check_model(it);
+    count++;
+  }
+  CHECK_INT(count, 7);
+}
+
+static void test_bad_inputs(void) {
+  if (g_skip || !g_manifest) return;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(g_manifest, "bad")) {
+    sr_error err;
+    sr_error_clear(&err);
+    sr_qwen3 *m = (sr_qwen3 *)1;
+    sr_status st = sr_qwen3_load(cJSON_GetObjectItem(it, "path")->valuestring, &m, &err);
+    int want = cJSON_GetObjectItem(it, "code")->valueint;
+    printf("bad %-22s -> %s: %s\n", cJSON_GetObjectItem(it, "what")->valuestring, sr_status_name(st), err.msg);
+    CHECK_MSG((int)st == want, "%s: got %d, want %d (%s)", cJSON_GetObjectItem(it, "what")->valuestring, st, want, err.msg);
+    CHECK(m == NULL);
+    CHECK(strlen(err.msg) > 0);
+  }
+  sr_error err;
+  sr_qwen3 *m = NULL;
+  CHECK_INT(sr_qwen3_load("/nonexistent/model", &m, &err), SR_ERR_NOT_FOUND);
+}
+
+static void test_bad_calls(void) {
+  if (g_skip || !g_manifest) return;
+  char path[512];
+  snprintf(path, sizeof path, "%s/models/st_f32_tied", test_tmpdir());
+  sr_error err;
+  sr_qwen3 *m = NULL;
+  CHECK_OK(sr_qwen3_load(path, &m, &err), &err);
+  if (!m) return;
+  float out[64], s;
+  int32_t ids[3] = {1, 2, 3}, bad[2] = {5, 300};
+  CHECK_INT(sr_qwen3_embed(m, ids, 0, 0, out, &err), SR_ERR_ARG);                    /* empty ids */
+  CHECK_INT(sr_qwen3_embed(m, bad, 2, 0, out, &err), SR_ERR_ARG);                    /* id >= vocab */
+  CHECK(strstr(err.msg, "300") != NULL);
+  CHECK_INT(sr_qwen3_embed(m, ids, 3, 65, out, &err), SR_ERR_ARG);                   /* dim > D */
+  CHECK_INT(sr_qwen3_embed_text_ids(m, ids, 3, 0, 0, out, &err), SR_ERR_ARG);        /* EOS 151643 >= 300 */
+  CHECK_INT(sr_qwen3_rerank(m, ids, 1, ids, 1, ids, 1, 0, &s, NULL, &err), SR_ERR_FORMAT);   /* no yes row */
+  CHECK_INT(sr_qwen3_rerank(m, ids, 2, ids, 1, ids, 2, 4, &s, NULL, &err), SR_ERR_ARG);      /* no room */
+  CHECK_INT(m->cfg.vocab, 300);
+  CHECK(m->cfg.tied);
+  CHECK_INT(sr_qwen3_forward(m, ids, 513, false, out, &err), SR_ERR_ARG);            /* > max positions */
+  /* Last-only output equals the last row of the full output. */
+  float full[3 * 64], last[64];
+  CHECK_OK(sr_qwen3_forward(m, ids, 3, false, full, &err), &err);
+  CHECK_OK(sr_qwen3_forward(m, ids, 3, true, last, &err), &err);
+  double md = 0;
+  for (int i = 0; i < 64; i++) md = fmax(md, fabs(full[2 * 64 + i] - last[i]));
+  CHECK(md < 1e-5);
+  /* Batch of different lengths = one at a time. */
+  const int32_t *seqs[2] = {ids, ids};
+  size_t lens[2] = {3, 1};
+  float batch[2 * 16], one[16];
+  CHECK_OK(sr_qwen3_embed_batch(m, seqs, lens, 2, false, 0, 16, batch, &err), &err);
+  CHECK_OK(sr_qwen3_embed(m, ids, 1, 16, one, &err), &err);
+  CHECK(!memcmp(one, batch + 16, sizeof one));
+  sr_qwen3_free(m);
+}
+
+int main(void) {
+  RUN(test_setup);
+  RUN(test_models_match_reference);
+  RUN(test_bad_inputs);
+  RUN(test_bad_calls);
+  cJSON_Delete(g_manifest);
+  return test_summary();
+}
