@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "kernels/attention.h"
 #include "kernels/gemm.h"
 #include "kernels/threadpool.h"
 #include "test.h"
@@ -294,11 +295,45 @@ static void test_gemm_errors(void) {
   sr_pw_free(w);
 }
 
+
+static void test_attention(void) {
+  sr_error err;
+  sr_threadpool *pool = NULL;
+  CHECK_OK(sr_threadpool_create(&pool, 2, &err), &err);
+  static const size_t cases[][5] = {{1, 1, 1, 1, 1}, {5, 5, 4, 2, 8}, {1, 70, 16, 8, 128}, {100, 100, 4, 2, 64},
+                                    {3, 130, 2, 1, 16}, {130, 130, 2, 2, 32}};
+  double maxd = 0;
+  for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+    sr_attn_shape s = {cases[ci][0], cases[ci][1], cases[ci][2], cases[ci][3], cases[ci][4], 0};
+    s.scale = 1.0f / sqrtf((float)s.d);
+    size_t nq = s.t * s.hq * s.d, nk = s.tk * s.hkv * s.d;
+    float *q = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4), *o1 = malloc(nq * 4), *o2 = malloc(nq * 4);
+    for (size_t i = 0; i < nq; i++) q[i] = 3.0f * frand();
+    for (size_t i = 0; i < nk; i++) k[i] = 3.0f * frand(), v[i] = frand();
+    CHECK_OK(sr_attention_ref(&s, q, k, v, o1, &err), &err);
+    for (int wp = 0; wp < 2; wp++) {
+      CHECK_OK(sr_attention(&s, q, k, v, o2, wp ? pool : NULL, &err), &err);
+      for (size_t i = 0; i < nq; i++) {
+        double dd = fabs(o1[i] - o2[i]);
+        if (dd > maxd) maxd = dd;
+      }
+    }
+    free(q), free(k), free(v), free(o1), free(o2);
+  }
+  printf("attention: max abs diff vs reference %.3g\n", maxd);
+  CHECK(maxd < 1e-5);
+  sr_attn_shape bad = {2, 1, 2, 2, 4, 1.0f};
+  float z[16] = {0};
+  CHECK_INT(sr_attention(&bad, z, z, z, z, NULL, &err), SR_ERR_ARG);
+  sr_threadpool_free(pool);
+}
+
 int main(void) {
   RUN(test_threadpool);
   RUN(test_convert);
   RUN(test_gemm_errors);
   RUN(test_gemm_paths);
+  RUN(test_attention);
   printf("%s: %d passed, %d failed, %d skipped\n", __FILE__, test_passed_, test_failed_, test_skipped_);
   return test_failed_ ? 1 : 0;
 }
