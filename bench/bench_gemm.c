@@ -9,7 +9,7 @@
  *   # with OpenBLAS (apt-get install libopenblas-dev):
  *   cc ... -DHAVE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread ... \
  *      -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -o build/bench_gemm
- *   OPENBLAS_CORETYPE=SkylakeX build/bench_gemm [reps]     # Debian's OpenBLAS misdetects SPR
+ *   OPENBLAS_CORETYPE=SkylakeX build/bench_gemm [reps [M]]   # Debian's OpenBLAS misdetects SPR
  */
 #include <immintrin.h>
 #include <stdio.h>
@@ -110,10 +110,11 @@ static const struct { const char *name; size_t n, k; } shapes[] = {
     {"q 2048x1024", 2048, 1024}, {"k/v 1024x1024", 1024, 1024}, {"o 1024x2048", 1024, 2048},
     {"gate/up 3072x1024", 3072, 1024}, {"down 1024x3072", 1024, 3072}};
 #define NSHAPES (sizeof shapes / sizeof *shapes)
-#define M 512
+static int M = 512; /* argv[2] overrides (e.g. 1 for decode) */
 
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 5;
+  if (argc > 2 && atoi(argv[2]) > 0) M = atoi(argv[2]);
   if (reps < 1) reps = 1;
   const sr_cpu_features *f = sr_cpu_get();
   printf("CPU: avx2 %d avx512 %d avx512_bf16 %d avx512_vnni %d amx %d; best-of-%d, M=%d\n", f->avx2_fma,
@@ -154,7 +155,7 @@ int main(int argc, char **argv) {
           t = now() - t;
           if (r > 0 && t < best) best = t; /* rep 0 is warm-up */
         }
-        printf(" %18.1f", 2.0 * M * shapes[s].n * shapes[s].k / best * 1e-9);
+        printf(" %18.1f", 2.0 * M * (double)shapes[s].n * shapes[s].k / best * 1e-9);
         sr_pw_free(pw[s]);
       }
       printf("\n");

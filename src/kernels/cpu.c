@@ -36,7 +36,7 @@ static void detect(void) {
     if (sub >= 1) __cpuid_count(7, 1, a71, b71, c71, d71);
     (void)b71, (void)c71, (void)d71;
     f.avx2_fma = os_avx && avx && fma && f16c && ((b7 >> 5) & 1);
-    f.avx512 = f.avx2_fma && os_avx512 && ((b7 >> 16) & 1) && ((b7 >> 30) & 1) && ((b7 >> 31) & 1);
+    f.avx512 = f.avx2_fma && os_avx512 && ((b7 >> 16) & 1) && ((b7 >> 17) & 1) && ((b7 >> 30) & 1) && ((b7 >> 31) & 1);
     f.avx512_bf16 = f.avx512 && ((a71 >> 5) & 1);
     f.avx512_vnni = f.avx512 && ((c7 >> 11) & 1);
     bool amx_hw = ((d7 >> 22) & 1) && ((d7 >> 24) & 1) && ((d7 >> 25) & 1);

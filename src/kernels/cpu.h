@@ -18,13 +18,13 @@ typedef enum sr_isa {
   SR_ISA_AUTO = -1, /* the best available, capped by SKILLROUTER_ISA */
   SR_ISA_SCALAR = 0,
   SR_ISA_AVX2 = 1,   /* AVX2 + FMA + F16C */
-  SR_ISA_AVX512 = 2, /* AVX-512 F/BW/VL (BF16 and VNNI are separate flags below) */
+  SR_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ (BF16 and VNNI are separate flags below) */
   SR_ISA_AMX = 3     /* AMX-TILE + AMX-BF16 + AMX-INT8, OS permission granted */
 } sr_isa;
 
 typedef struct sr_cpu_features {
   bool avx2_fma;    /* AVX2 + FMA + F16C usable */
-  bool avx512;      /* AVX-512 F + BW + VL usable */
+  bool avx512;      /* AVX-512 F + BW + VL + DQ usable */
   bool avx512_bf16; /* + AVX512_BF16 (vdpbf16ps) */
   bool avx512_vnni; /* + AVX512_VNNI (vpdpbusd) */
   bool amx;         /* AMX tile + bf16 + int8, XTILEDATA permission granted */

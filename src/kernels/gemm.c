@@ -128,12 +128,13 @@ sr_status sr_pw_pack(sr_pw **out, const void *w, sr_wtype wt, size_t n, size_t k
   if (wt == SR_WT_Q8_0 && k % 32)
     return sr_fail(err, SR_ERR_ARG, "gemm pack: Q8_0 weight needs K %% 32 == 0 (K = %zu)", k);
   const sr_cpu_features *f = sr_cpu_get();
+  bool is_auto = isa == SR_ISA_AUTO;
   isa = sr_isa_resolve(isa);
-  if (isa == SR_ISA_AUTO) isa = SR_ISA_SCALAR;
-  /* AUTO picks a level the CPU has; degrade bf16/i8 on AVX-512 CPUs without those extensions. */
   if (!sr_isa_supported(isa))
     return sr_fail(err, SR_ERR_UNSUPPORTED, "gemm pack: this CPU cannot run %s kernels", sr_isa_name(isa));
   gemm_path path = choose_path(prec, isa, f);
+  /* AUTO on an AVX-512 CPU without AVX512_BF16 / AVX512_VNNI: fall back to the AVX2 kernels. */
+  if (path == GP_COUNT && is_auto) path = choose_path(prec, SR_ISA_AVX2, f);
   if (path == GP_COUNT)
     return sr_fail(err, SR_ERR_UNSUPPORTED, "gemm pack: this CPU lacks AVX512_%s",
                    prec == SR_PREC_BF16 ? "BF16" : "VNNI");

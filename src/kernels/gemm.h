@@ -45,7 +45,8 @@ typedef struct sr_pw sr_pw; /* a packed weight (opaque) */
 
 /* Packs the row-major weight `w` ([n][k] elements of type `wt`; for Q8_0, n rows of k/32 blocks)
  * for precision `prec` and ISA level `isa` (SR_ISA_AUTO = the best this CPU runs, capped by
- * SKILLROUTER_ISA; SR_ISA_AMX with SR_PREC_F32 means avx512-f32). Does not keep `w`.
+ * SKILLROUTER_ISA, falling back to avx2 for bf16/i8 on AVX-512 CPUs without AVX512_BF16/VNNI;
+ * SR_ISA_AMX with SR_PREC_F32 means avx512-f32). Does not keep `w`.
  * Errors: SR_ERR_ARG (n or k == 0, Q8_0 with k % 32 != 0, bad enum), SR_ERR_UNSUPPORTED (the CPU
  * lacks that ISA level, or avx512 bf16/i8 without AVX512_BF16/AVX512_VNNI), SR_ERR_NOMEM.
  * On success *out owns the packed weight (free with sr_pw_free); on failure *out = NULL. */
