@@ -7,5 +7,6 @@
 int cmd_index(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const command COMMANDS[] = {
     {"index", cmd_index, "build or update an index from skill directories, JSONL or tool lists"},
     {"route", cmd_route, "rank the catalog's skills/tools for a task"},
     {"eval", cmd_eval, "score routing on a benchmark (official SkillRouter metrics)"},
+    {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
 };
 
 static void usage(FILE *f) {

@@ -29,7 +29,8 @@ typedef struct sr_tok_scratch sr_tok_scratch;
  * model.vocab, model.merges as "a b" strings or [a, b] pairs, added_tokens) it is used; otherwise
  * vocab.json + merges.txt, with added tokens from tokenizer_config.json (added_tokens_decoder) and/or
  * added_tokens.json. The pre-tokenizer and normaliser are always Qwen2's (regex split + NFC); other
- * settings in those files are not read. Errors name the file and place (SR_ERR_NOT_FOUND for a missing
+ * settings in those files are not read. When `dir` has neither tokenizer.json nor vocab.json but has a
+ * tokenizer/ sub-directory, that is used instead. Errors name the file and place (SR_ERR_NOT_FOUND for a missing
  * file, SR_ERR_FORMAT for bad content). On success *out owns the tokenizer (sr_tokenizer_free). */
 sr_status sr_tokenizer_load(const char *dir, sr_tokenizer **out, sr_error *err);
 

@@ -288,7 +288,15 @@ sr_status sr_tokenizer_load(const char *dir, sr_tokenizer **out, sr_error *err) 
   if (!dir || !out) return sr_fail(err, SR_ERR_ARG, "sr_tokenizer_load: NULL argument");
   *out = NULL;
   if (!sr_path_is_dir(dir)) return sr_fail(err, SR_ERR_NOT_FOUND, "%s: not a directory", dir);
-  load_ctx c = {.dir = dir};
+  /* A model directory whose tokenizer files sit in a tokenizer/ sub-directory. */
+  char sub[4096];
+  struct stat sb;
+  snprintf(sub, sizeof sub, "%s/tokenizer.json", dir);
+  bool here = stat(sub, &sb) == 0;
+  snprintf(sub, sizeof sub, "%s/vocab.json", dir);
+  here = here || stat(sub, &sb) == 0;
+  snprintf(sub, sizeof sub, "%s/tokenizer", dir);
+  load_ctx c = {.dir = !here && sr_path_is_dir(sub) ? sub : dir};
   sr_tokenizer *t = calloc(1, sizeof *t);
   if (!t) return sr_fail(err, SR_ERR_NOMEM, "tokenizer: out of memory");
   sr_status st = read_slot(&c, F_MAIN, "tokenizer.json", true, err);
