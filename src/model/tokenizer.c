@@ -238,6 +238,47 @@ static bool needs_nfc(const uint8_t *s, size_t n) {
   return false;
 }
 
+/* NFC of s[0..len) into *out (malloc'd, *out_len bytes), normalising only what can change: each run of
+ * non-ASCII characters holding a code point >= U+0300, together with the ASCII character before it
+ * (which may compose with the run's first mark). ASCII characters are starters that never compose
+ * with what precedes them, so NFC(a + b) = NFC(a) + NFC(b) whenever b starts with one. */
+static sr_status nfc_runs(const uint8_t *s, size_t len, size_t base, uint8_t **out, size_t *out_len,
+                          sr_error *err) {
+  sr_buf b = SR_BUF_INIT;
+  size_t i = 0, copied = 0;
+  while (i < len) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t rs = i;
+    while (i < len && s[i] >= 0x80) i++;
+    if (!needs_nfc(s + rs, i - rs)) continue;
+    size_t cs = rs > copied ? rs - 1 : rs;   /* the ASCII character before the run, if not yet copied */
+    uint8_t *n = NULL;
+    utf8proc_ssize_t r = utf8proc_map(s + cs, (utf8proc_ssize_t)(i - cs), &n, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (r < 0) {
+      sr_buf_free(&b);
+      return sr_fail(err, r == UTF8PROC_ERROR_NOMEM ? SR_ERR_NOMEM : SR_ERR_FORMAT,
+                     "text at byte %zu: NFC normalisation failed: %s", base + cs, utf8proc_errmsg(r));
+    }
+    bool ok = sr_buf_append(&b, s + copied, cs - copied) && sr_buf_append(&b, n, (size_t)r);
+    free(n);
+    if (!ok) {
+      sr_buf_free(&b);
+      return sr_fail(err, SR_ERR_NOMEM, "tokenizer: out of memory");
+    }
+    copied = i;
+  }
+  if (!sr_buf_append(&b, s + copied, len - copied) || !sr_buf_reserve(&b, 1)) {
+    sr_buf_free(&b);
+    return sr_fail(err, SR_ERR_NOMEM, "tokenizer: out of memory");
+  }
+  *out_len = b.len;
+  *out = (uint8_t *)sr_buf_take(&b);
+  return SR_OK;
+}
+
 /* Encodes one segment (text between added tokens): NFC, regex split, BPE of each piece. */
 static sr_status encode_segment(const sr_tokenizer *t, sr_tok_scratch *s, const char *text, size_t len,
                                 size_t base, id_vec *out, sr_error *err) {
@@ -245,12 +286,9 @@ static sr_status encode_segment(const sr_tokenizer *t, sr_tok_scratch *s, const 
   uint8_t *nfc = NULL;
   const uint8_t *p = (const uint8_t *)text;
   if (needs_nfc(p, len)) {
-    utf8proc_ssize_t r = utf8proc_map(p, (utf8proc_ssize_t)len, &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (r < 0)
-      return sr_fail(err, r == UTF8PROC_ERROR_NOMEM ? SR_ERR_NOMEM : SR_ERR_FORMAT,
-                     "text at byte %zu: NFC normalisation failed: %s", base, utf8proc_errmsg(r));
+    sr_status st = nfc_runs(p, len, base, &nfc, &len, err);
+    if (st) return st;
     p = nfc;
-    len = (size_t)r;
   }
   sr_status st = SR_OK;
   size_t pos = 0;

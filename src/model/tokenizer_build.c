@@ -6,10 +6,12 @@
 
 #include "model/tokenizer_internal.h"
 
-/* The Qwen2 pre-tokenizer regex (QWEN3_SPEC.md §3). */
+/* The Qwen2 pre-tokenizer regex (QWEN3_SPEC.md §3), with \s written as [\s\x{85}]: Hugging Face runs
+ * it with Oniguruma, whose Unicode \s also matches U+0085 (NEL); PCRE2's does not. */
 static const char QWEN2_PATTERN[] =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
-    "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+    "| ?[^\\s\\x{85}\\p{L}\\p{N}]+[\\r\\n]*|[\\s\\x{85}]*[\\r\\n]+|[\\s\\x{85}]+(?![^\\s\\x{85}])"
+    "|[\\s\\x{85}]+";
 
 /* GPT-2 bytes_to_unicode reversed: the byte of code point cp, or -1 when cp is not one of the 256
  * byte-level characters. Printable Latin-1 bytes (33..126, 161..172, 174..255) map to themselves; the

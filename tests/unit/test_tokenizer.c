@@ -175,6 +175,8 @@ static void test_roundtrip(void) {
   check_roundtrip("   leading and trailing   \n\n\n");
   check_roundtrip("\x01\x02\x7f tabs\t\tand\xc2\xa0nbsp \xe2\x80\x83 em space 123456 3.14");
   check_roundtrip("");
+  check_roundtrip("\xcc\x81 starts with a mark; e\xcc\x81" "e\xcc\x81 x\xe2\x80\x94y \xe2\x84\xab \xc3\xa9\xcc\xa3z");
+  check_roundtrip("\xea\xb0\x80\xe1\x86\xa8 \xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8 a\xcc\xa3\xcc\x87 \xe3\x81\x8b\xe3\x82\x99");
 }
 
 static void test_added_in_middle(void) {
@@ -219,6 +221,22 @@ static void test_added_in_middle(void) {
   CHECK_OK(sr_tokenizer_decode(g_tok, d, 4, true, &txt, NULL, &err), &err);
   CHECK_STR(txt, "Hello<think>");
   free(txt);
+}
+
+/* U+0085 (NEL) is whitespace for Oniguruma (Hugging Face), so "a<NEL>b" is three pieces. */
+static void test_nel_is_space(void) {
+  int32_t want[16];
+  size_t k = 0;
+  const char *parts[] = {"a", "\xc2\x85", "b"};
+  for (int i = 0; i < 3; i++) {
+    int32_t *ids;
+    size_t n;
+    sr_error err;
+    CHECK_OK(sr_tokenizer_encode(g_tok, parts[i], strlen(parts[i]), &ids, &n, &err), &err);
+    for (size_t j = 0; j < n && k < 16; j++) want[k++] = ids[j];
+    free(ids);
+  }
+  check_encode(g_tok, "NEL", "a\xc2\x85" "b", 4, want, k);
 }
 
 static void test_errors(void) {
@@ -454,6 +472,7 @@ int main(void) {
   RUN(test_roundtrip);
   RUN(test_added_in_middle);
   RUN(test_errors);
+  RUN(test_nel_is_space);
   RUN(test_long_inputs);
   RUN(test_threads_and_scratch);
   RUN(test_tokenizer_json);
