@@ -63,5 +63,5 @@ void sr_linear(const float *x, size_t T, const sr_tensor *W, float *y, int n_thr
   lin_ctx c = {x, T, W, y};
   size_t work_per_row = T * (size_t)W->cols;
   size_t min_chunk = work_per_row >= 65536 ? ROW_BLOCK : (65536 / (work_per_row + 1) + 1);
-  sr_parallel_for((size_t)W->rows, n_threads, min_chunk, lin_rows, &c);
+  sr_model_parallel_for((size_t)W->rows, n_threads, min_chunk, lin_rows, &c);
 }

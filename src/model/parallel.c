@@ -23,7 +23,7 @@ int sr_cpu_count(void) {
   return n < 1 ? 1 : (n > SR_MAX_THREADS ? SR_MAX_THREADS : (int)n);
 }
 
-void sr_parallel_for(size_t n, int n_threads, size_t min_chunk, sr_range_fn fn, void *ctx) {
+void sr_model_parallel_for(size_t n, int n_threads, size_t min_chunk, sr_range_fn fn, void *ctx) {
   if (n == 0) return;
   if (min_chunk == 0) min_chunk = 1;
   size_t nt = n_threads < 1 ? 1 : (size_t)n_threads;

@@ -116,7 +116,7 @@ sr_status sr_qwen3_forward(const sr_qwen3 *m, const int32_t *ids, size_t n, bool
     }
     attn_ctx ac = {c, q, k, v, g, sc, T, r0};
     size_t work = R * T * d;
-    sr_parallel_for((size_t)c->n_heads, work > 65536 ? m->n_threads : 1, 1, attn_heads, &ac);
+    sr_model_parallel_for((size_t)c->n_heads, work > 65536 ? m->n_threads : 1, 1, attn_heads, &ac);
     sr_linear(g + r0 * qd, R, &l->wo, xn + r0 * D, m->n_threads);
     for (size_t i = r0 * D; i < T * D; i++) x[i] += xn[i];
     for (size_t t = r0; t < T; t++) rmsnorm(xn + t * D, x + t * D, l->ffn_norm, (int)D, c->rms_eps);
