@@ -5,6 +5,7 @@
 # src/cli/*.c into the CLI, tests/unit/test_*.c each become one test program.
 
 CC      ?= cc
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 PKGS    := yaml-0.1 libcjson libpcre2-8 libutf8proc zlib libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer
@@ -26,7 +27,7 @@ SAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 SAN_CLI_OBJ := $(CLI_SRC:%.c=build/asan/%.o)
 SAN_TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test bench clean deps check-deps
+.PHONY: all test bench clean check-deps
 all: check-deps build/skillrouter build/libskillrouter.a
 
 check-deps:
@@ -45,20 +46,23 @@ build/asan/%.o: %.c $(HDRS)
 
 build/libskillrouter.a: $(REL_LIB_OBJ)
 	@mkdir -p build
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 build/skillrouter: $(REL_CLI_OBJ) build/libskillrouter.a
-	$(CC) $(CFLAGS_REL) -o $@ $(REL_CLI_OBJ) build/libskillrouter.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_REL) -o $@ $(REL_CLI_OBJ) build/libskillrouter.a $(LDLIBS)
 
 build/asan/libskillrouter.a: $(SAN_LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 build/asan/skillrouter: $(SAN_CLI_OBJ) build/asan/libskillrouter.a
-	$(CC) $(CFLAGS_SAN) -o $@ $(SAN_CLI_OBJ) build/asan/libskillrouter.a $(LDLIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(CFLAGS_SAN) -o $@ $(SAN_CLI_OBJ) build/asan/libskillrouter.a $(LDLIBS)
 
 build/asan/tests/%: tests/unit/%.c build/asan/libskillrouter.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SAN) -Itests -o $@ $< build/asan/libskillrouter.a $(LDLIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(CFLAGS_SAN) -Itests -o $@ $< build/asan/libskillrouter.a $(LDLIBS)
 
 test: check-deps $(SAN_TESTS) build/asan/skillrouter build/skillrouter
 	@tests/run.sh
@@ -68,3 +72,16 @@ bench: all
 
 clean:
 	rm -rf build
+
+# The quick-start demo: index the example catalog (skills written for this project + an MCP tool file),
+# route a few tasks, and score the example benchmark.
+.PHONY: demo
+demo: all
+	@echo "== index the example catalog"
+	build/skillrouter index examples/skills examples/tools/weather.json -o build/examples.idx
+	@echo "== route a task"
+	build/skillrouter route -i build/examples.idx -k 3 "Pull the tables out of these invoice PDFs and summarise totals per vendor"
+	@echo "== route a tool request (packs)"
+	build/skillrouter route -i build/examples.idx -k 2 "Are there severe weather alerts in CA?"
+	@echo "== score the example tasks"
+	build/skillrouter eval -i build/examples.idx --tasks examples/tasks.jsonl --relevance examples/relevance.json
