@@ -1,7 +1,7 @@
 /* cmd_rerank.c — `skillrouter rerank --model PATH --query Q DOC... [--json] [--instruction S]
  * [--tokenizer DIR] [--threads N]`: scores each DOC against Q with the SkillRouter reranker
  * (PROTOCOL.md "flat-full": body "<Instruct>: …\n\n<Query>: Q\n\n<Document>: name | desc | body"
- * between the chat prefix and suffix; score = logit("yes") - logit("no")) and prints them sorted by
+ * between the chat prefix and suffix; score = logit("yes") - logit("no")) and prints them in input order, each with its rank by
  * score, descending. A DOC written "name | description | body" gets the caps 500 / 2000 characters on
  * description and body; any other DOC is used whole. */
 #include <stdio.h>
@@ -100,24 +100,39 @@ int cmd_rerank(int argc, char **argv) {
     free(ids);
   }
   if (!rc) {
-    qsort(res, nd, sizeof *res, by_score_desc);
+    /* output stays in input order; each document's rank comes from a score-sorted copy */
+    scored *sorted = malloc(nd * sizeof *sorted);
+    size_t *rank = malloc(nd * sizeof *rank);
+    if (!sorted || !rank) {
+      free(sorted);
+      free(rank);
+      fprintf(stderr, "skillrouter rerank: out of memory\n");
+      rc = 1;
+      goto out_of_memory;
+    }
+    memcpy(sorted, res, nd * sizeof *sorted);
+    qsort(sorted, nd, sizeof *sorted, by_score_desc);
+    for (size_t r = 0; r < nd; r++) rank[sorted[r].index] = r + 1;
+    free(sorted);
     sr_buf out = SR_BUF_INIT;
     if (json) sr_buf_puts(&out, "[");
     for (size_t r = 0; r < nd; r++) {
       const char *doc = argv[first + res[r].index];
       if (json) {
-        sr_buf_printf(&out, "%s\n{\"rank\":%zu,\"index\":%d,\"score\":%.7g,\"prob\":%.7g,\"document\":", r ? "," : "",
-                      r + 1, res[r].index, res[r].score, res[r].prob);
+        sr_buf_printf(&out, "%s\n{\"index\":%d,\"rank\":%zu,\"score\":%.7g,\"prob\":%.7g,\"document\":", r ? "," : "",
+                      res[r].index, rank[r], res[r].score, res[r].prob);
         sr_buf_json_string(&out, doc, strlen(doc));
         sr_buf_puts(&out, "}");
       } else {
-        sr_buf_printf(&out, "%zu\t%.6f\t%.6f\t%.*s\n", r + 1, res[r].score, res[r].prob, 80, doc);
+        sr_buf_printf(&out, "%zu\t%.6f\t%.6f\t%.*s\n", rank[r], res[r].score, res[r].prob, 80, doc);
       }
     }
     if (json) sr_buf_puts(&out, "\n]\n");
     if (out.data) fputs(out.data, stdout);
     sr_buf_free(&out);
+    free(rank);
   }
+out_of_memory:
   free(pre);
   free(suf);
   free(res);
