@@ -81,7 +81,7 @@ demo: all
 	build/skillrouter index examples/skills examples/tools/weather.json -o build/examples.idx
 	@echo "== route a task"
 	build/skillrouter route -i build/examples.idx -k 3 "Pull the tables out of these invoice PDFs and summarise totals per vendor"
-	@echo "== route a tool request (packs)"
+	@echo "== route a tool request"
 	build/skillrouter route -i build/examples.idx -k 2 "Are there severe weather alerts in CA?"
 	@echo "== score the example tasks"
 	build/skillrouter eval -i build/examples.idx --tasks examples/tasks.jsonl --relevance examples/relevance.json
