@@ -45,7 +45,10 @@ static const char USAGE[] =
     "  --predictions-out F write the rankings scored (the predictions format)\n"
     "\n"
     "Repeated ids inside a ranking are kept, as the official evaluator does: a repeat of a relevant id\n"
-    "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n";
+    "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n"
+    "\n"
+    "Catalog-size scaling study: skillrouter eval -i INDEX --tasks T --relevance R --scale 10,20,all ...\n"
+    "(see skillrouter eval --scale --help).\n";
 
 typedef struct eval_args {
   const char *predictions, *index, *tasks, *relevance, *bench, *equivalents, *predictions_out;
@@ -209,6 +212,8 @@ static bool print_json(const sr_eval_result *r, int report) {
 }
 
 int cmd_eval(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--scale")) return cmd_eval_scale(argc, argv);
   eval_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc) return rc < 0 ? 0 : rc;

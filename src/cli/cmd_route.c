@@ -6,7 +6,9 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "index/index.h"
+#include "eval/bootstrap.h"
 #include "route/router.h"
+#include "route/tool_format.h"
 #include "util/buf.h"
 
 static void usage(FILE *f) {
@@ -19,7 +21,13 @@ static void usage(FILE *f) {
           "  -k N                number of results (default 5)\n"
           "  --json              JSON: {\"results\":[{rank,skill_id,name,description,score}],\"timing_ms\":{...}}\n"
           "  --body              include each result's full body\n"
-          "  --packs             rank packs (tool groups) instead of single entries (also: --by pack)\n");
+          "  --packs             rank packs (tool groups) instead of single entries (also: --by pack)\n"
+          "  --format F          print the shortlist as tool definitions for an LLM request, a JSON array:\n"
+          "                      openai-tools, anthropic-tools or mcp (schema from the tool's inputSchema;\n"
+          "                      skills get an empty object schema). With --by pack, the best packs are\n"
+          "                      expanded to their tools, -k tools in all\n"
+          "  --shuffle           with --format: emit the shortlist in a seeded random order\n"
+          "  --seed S            the shuffle seed (default 1)\n");
   cli_bm25f_help();
 }
 
@@ -93,10 +101,36 @@ static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool pa
   sr_buf_free(&b);
 }
 
+/* Prints the shortlist (entries, or packs expanded to at most k entries) as tool definitions. */
+static bool print_tools(const sr_index *ix, const sr_result *r, size_t n, bool packs, size_t k, sr_tool_format f,
+                        bool shuffle, unsigned long long seed, sr_error *err) {
+  uint32_t *docs = malloc((k ? k : 1) * sizeof *docs);
+  if (!docs) return false;
+  size_t m = 0;
+  for (size_t i = 0; i < n && m < k; i++) {
+    const uint32_t *d = &r[i].id;
+    uint32_t cnt = packs ? sr_index_pack_entries(ix, r[i].id, &d) : 1;
+    for (uint32_t j = 0; j < cnt && m < k; j++) docs[m++] = d[j];
+  }
+  if (shuffle) {
+    sr_rng rng;
+    sr_rng_seed(&rng, seed);
+    sr_rng_shuffle_u32(&rng, docs, m);
+  }
+  sr_buf b = SR_BUF_INIT;
+  bool ok = sr_tools_json(ix, docs, m, f, true, &b, err) == SR_OK;
+  if (ok) fwrite(b.data, 1, b.len, stdout);
+  sr_buf_free(&b);
+  free(docs);
+  return ok;
+}
+
 int cmd_route(int argc, char **argv) {
   const char *index_path = NULL, *query_arg = NULL;
   size_t k = 5;
-  bool json = false, body = false, packs = false;
+  bool json = false, body = false, packs = false, shuffle = false, tools = false;
+  unsigned long long seed = 1;
+  sr_tool_format fmt = SR_TOOLS_OPENAI;
   sr_bm25f_params params = sr_bm25f_defaults();
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -107,6 +141,20 @@ int cmd_route(int argc, char **argv) {
     else if (!strcmp(a, "--json")) json = true;
     else if (!strcmp(a, "--body")) body = true;
     else if (!strcmp(a, "--packs")) packs = true;
+    else if (!strcmp(a, "--shuffle")) shuffle = true;
+    else if (!strcmp(a, "--format") && v) {
+      if (!sr_tool_format_parse(v, &fmt)) {
+        fprintf(stderr, "skillrouter route: --format: openai-tools, anthropic-tools or mcp, not '%s'\n", v);
+        return 2;
+      }
+      tools = true;
+      i++;
+    } else if (!strcmp(a, "--seed") && v) {
+      char *end;
+      seed = strtoull(v, &end, 10);
+      if (!*v || *end || v[0] == '-') { fprintf(stderr, "skillrouter route: --seed: bad number '%s'\n", v); return 2; }
+      i++;
+    }
     else if (!strcmp(a, "--by") && v && (!strcmp(v, "pack") || !strcmp(v, "entry") || !strcmp(v, "tool"))) { packs = !strcmp(v, "pack"); i++; }
     else if ((r = cli_bm25f_flag(argc, argv, &i, &params)) != 0) { if (r < 0) return 2; }
     else if (!strcmp(a, "--")) { if (v) query_arg = v; break; }
@@ -119,6 +167,10 @@ int cmd_route(int argc, char **argv) {
       fprintf(stderr, "skillrouter route: one query only (quote it)\n");
       return 2;
     }
+  }
+  if (shuffle && !tools) {
+    fprintf(stderr, "skillrouter route: --shuffle applies to --format output\n");
+    return 2;
   }
   if (!index_path || !query_arg) {
     fprintf(stderr, "skillrouter route: %s\n\n", !index_path ? "missing -i INDEX" : "missing QUERY");
@@ -147,7 +199,12 @@ int cmd_route(int argc, char **argv) {
     fprintf(stderr, "skillrouter route: %s\n", err.msg);
     goto done;
   }
-  if (json) print_json(ix, res, n, packs, body, load_ms, &t);
+  if (tools) {
+    if (!print_tools(ix, res, n, packs, k, fmt, shuffle, seed, &err)) {
+      fprintf(stderr, "skillrouter route: %s\n", err.msg[0] ? err.msg : "out of memory");
+      goto done;
+    }
+  } else if (json) print_json(ix, res, n, packs, body, load_ms, &t);
   else print_text(ix, res, n, packs, body);
   rc = 0;
 done:

@@ -7,6 +7,7 @@
 int cmd_index(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_eval_scale(int argc, char **argv);  /* `eval --scale ...` (cmd_eval_scale.c) */
 int cmd_embed(int argc, char **argv);
 int cmd_rerank(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
