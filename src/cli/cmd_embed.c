@@ -55,6 +55,9 @@ int cmd_embed(int argc, char **argv) {
   float *e = malloc(sizeof(float) * od);
   sr_buf out = SR_BUF_INIT;
   int rc = e ? 0 : 1;
+  /* the protocol's 4096-token cap, or the model's own position limit when that is smaller */
+  size_t max_tokens = SR_QWEN3_MAX_TOKENS;
+  if (cm.model->cfg.max_pos > 0 && (size_t)cm.model->cfg.max_pos < max_tokens) max_tokens = (size_t)cm.model->cfg.max_pos;
   if (json) sr_buf_puts(&out, "[");
   for (int i = first_text; i < argc && !rc; i++) {
     char *text = NULL;
@@ -62,12 +65,15 @@ int cmd_embed(int argc, char **argv) {
     size_t n = 0;
     sr_status st = query ? sr_query_text(instr, argv[i], SR_QUERY_MAX_CHARS, &text, &err) : SR_OK;
     if (!st) st = cli_encode(&cm, query ? text : argv[i], &ids, &n, &err);
-    if (!st) st = sr_qwen3_embed_text_ids(cm.model, ids, n, SR_QWEN3_MAX_TOKENS, od, e, &err);
+    if (!st && n + 1 > max_tokens)
+      fprintf(stderr, "skillrouter embed: warning: text %d has %zu tokens with <|endoftext|>; truncated to %zu, as the "
+              "reference tokenizer does\n", i - first_text + 1, n + 1, max_tokens);
+    if (!st) st = sr_qwen3_embed_text_ids(cm.model, ids, n, max_tokens, od, e, &err);
     if (st) {
       fprintf(stderr, "skillrouter embed: text %d: %s\n", i - first_text + 1, err.msg);
       rc = 1;
     } else if (json) {
-      size_t used = n + 1 > SR_QWEN3_MAX_TOKENS ? SR_QWEN3_MAX_TOKENS : n + 1;
+      size_t used = n + 1 > max_tokens ? max_tokens : n + 1;
       sr_buf_printf(&out, "%s\n{\"text\":", i > first_text ? "," : "");
       sr_buf_json_string(&out, argv[i], strlen(argv[i]));
       sr_buf_printf(&out, ",\"mode\":\"%s\",\"tokens\":%zu,\"embedding\":[", query ? "query" : "document", used);

@@ -84,13 +84,19 @@ int cmd_rerank(int argc, char **argv) {
     fprintf(stderr, "skillrouter rerank: %s\n", res ? err.msg : "out of memory");
     rc = 1;
   }
+  /* the protocol's 4096-token cap, or the model's own position limit when that is smaller */
+  size_t max_tokens = SR_QWEN3_MAX_TOKENS;
+  if (cm.model->cfg.max_pos > 0 && (size_t)cm.model->cfg.max_pos < max_tokens) max_tokens = (size_t)cm.model->cfg.max_pos;
   for (size_t d = 0; d < nd && !rc; d++) {
     char *body = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
     sr_status st = doc_body(instr, query, argv[first + (int)d], &body, &err);
     if (!st) st = cli_encode(&cm, body, &ids, &n, &err);
-    if (!st) st = sr_qwen3_rerank(cm.model, pre, np, ids, n, suf, ns, SR_QWEN3_MAX_TOKENS, &res[d].score, &res[d].prob, &err);
+    if (!st && np + n + ns > max_tokens)
+      fprintf(stderr, "skillrouter rerank: warning: document %zu: %zu tokens with the prompt; its text is truncated "
+              "to fit %zu, as the reference does\n", d + 1, np + n + ns, max_tokens);
+    if (!st) st = sr_qwen3_rerank(cm.model, pre, np, ids, n, suf, ns, max_tokens, &res[d].score, &res[d].prob, &err);
     res[d].index = (int)d;
     if (st) {
       fprintf(stderr, "skillrouter rerank: document %zu: %s\n", d + 1, err.msg);

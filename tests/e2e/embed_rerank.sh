@@ -69,4 +69,12 @@ import json,sys; r=json.loads(sys.argv[1]); assert [x["index"] for x in r]==[0,1
 # bad input: clear errors, no crash
 $SR embed --model $T_DIR/nope --query x 2>/dev/null; t_check "missing model dir is an error" [ $? -eq 1 ]
 $SR embed --model $M --query $'bad\xff' 2>/dev/null; t_check "invalid UTF-8 text is an error" [ $? -eq 1 ]
+# over-long text: truncated with a warning (the tiny model has 512 positions), not an error
+long=$($PY -c 'print("word " * 3000)')
+err=$($SR embed --model $M --document "$long" 2>&1 >/dev/null); rc=$?
+t_check "over-long document embeds (exit 0)" [ $rc -eq 0 ]
+t_check "over-long document warns about truncation" grep -q "truncated to 512" <<<"$err"
+err=$($SR rerank --model $M --query q "$long" 2>&1 >/dev/null); rc=$?
+t_check "over-long rerank document scores with a warning" [ $rc -eq 0 ]
+t_check "rerank truncation warning" grep -q "truncated" <<<"$err"
 t_done
