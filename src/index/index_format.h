@@ -117,14 +117,22 @@ bool sr_index_term_find(const sr_index *ix, const char *term, size_t len, uint32
 /* The postings bytes of term t: [*begin, *end) inside ix->post. */
 void sr_index_term_postings(const sr_index *ix, uint32_t t, const uint8_t **begin, const uint8_t **end);
 
-/* Decodes one posting at p (< end). Returns the bytes consumed, 0 on malformed data. */
+/* Decodes one posting at p (< end). Returns the bytes consumed, 0 on malformed data.
+ * Fast path: most postings are two one-byte varints (small doc delta, small body tf). */
 static inline size_t sr_posting_decode(const uint8_t *p, const uint8_t *end, uint32_t *doc_delta,
                                        uint32_t tf[SR_IDX_NFIELDS]) {
   uint64_t a, b;
-  size_t n1 = sr_varint_get(p, end, &a);
-  if (!n1) return 0;
-  size_t n2 = sr_varint_get(p + n1, end, &b);
-  if (!n2) return 0;
+  size_t n1, n2;
+  if (p + 4 <= end && p[0] < 0x80 && p[1] < 0x80) {
+    a = p[0];
+    b = p[1];
+    n1 = n2 = 1;
+  } else {
+    n1 = sr_varint_get(p, end, &a);
+    if (!n1) return 0;
+    n2 = sr_varint_get(p + n1, end, &b);
+    if (!n2) return 0;
+  }
   size_t n = n1 + n2;
   tf[2] = (uint32_t)b;
   if (a & 1) {
