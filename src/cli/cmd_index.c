@@ -48,6 +48,14 @@ static void usage(FILE *f) {
           "exit status: 0 ok, 1 error, 2 usage, 3 written but some entries were skipped\n");
 }
 
+/* Test hook: SKILLROUTER_EMBED_STOP_AFTER=N simulates Ctrl-C after N embedded entries. */
+typedef struct stop_ctx { cli_progress *prog; volatile int *cancel; size_t after; } stop_ctx;
+static void progress_stop(void *ctx, const char *phase, size_t done, size_t total) {
+  stop_ctx *c = ctx;
+  cli_progress_update(c->prog, phase, done, total);
+  if (done >= c->after) *c->cancel = 1;
+}
+
 static void print_diags(const sr_catalog *cat, size_t *shown_from) {
   for (size_t i = *shown_from; i < cat->n_diags; i++) {
     const sr_diag *d = &cat->diags[i];
@@ -202,6 +210,13 @@ int cmd_index(int argc, char **argv) {
       }
       sr_embed_opts eo = {.model = cm.model, .tokenizer = cm.tok, .info = info, .partial_path = partial,
                           .progress = cli_progress_update, .progress_ctx = &prog, .cancel = &cancel};
+      stop_ctx sc = {&prog, &cancel, 0};
+      const char *stop = getenv("SKILLROUTER_EMBED_STOP_AFTER");
+      if (stop) {
+        sc.after = strtoull(stop, NULL, 10);
+        eo.progress = progress_stop;
+        eo.progress_ctx = &sc;
+      }
       vs = sr_embed_catalog(&cat, full ? NULL : prev, &eo, &vecs, &info, &es, &err);
       cli_progress_done(&prog);
     }
