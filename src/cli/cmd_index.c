@@ -8,6 +8,9 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "index/index.h"
+#include "index/vectors.h"
+#include "cli/cli_model.h"
+#include "model/prompts.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -30,8 +33,27 @@ static void usage(FILE *f) {
           "  --no-split           do not split camelCase/snake_case/kebab-case/dotted identifiers\n"
           "  --stopwords          drop English stopwords\n"
           "  --threads N          analysis threads (default: all cores)\n"
+          "  --embed-model DIR    embed every entry (\"name | description | body\") with this Qwen3 embedding\n"
+          "                       model and store the vectors; unchanged entries reuse the previous index's\n"
+          "                       vectors; an interrupted run resumes from INDEX.vecs.partial\n"
+          "  --tokenizer DIR      the model's tokenizer (default: the model directory)\n"
+          "  --vec-dtype T        f32 (default), f16 or int8 (per-vector scale)\n"
+          "  --dim N              keep the first N dimensions (Matryoshka; default: the model's)\n"
+          "  --doc-caps D,B       description / body caps in characters (default 500,8000; paper 300,2500)\n"
+          "  --model-id S         the id stored with the vectors (default: the model directory's name)\n"
+          "  --vectors FILE       import precomputed vectors: JSONL {\"id\",\"vector\"} or .npy float32 [N,dim]\n"
+          "  --vector-ids FILE    (with a .npy) JSONL with the id of each row, in order\n"
+          "  --no-vectors         drop vectors the previous index held\n"
           "  -q, --quiet          no progress bar or summary\n\n"
           "exit status: 0 ok, 1 error, 2 usage, 3 written but some entries were skipped\n");
+}
+
+/* Test hook: SKILLROUTER_EMBED_STOP_AFTER=N simulates Ctrl-C after N embedded entries. */
+typedef struct stop_ctx { cli_progress *prog; volatile int *cancel; size_t after; } stop_ctx;
+static void progress_stop(void *ctx, const char *phase, size_t done, size_t total) {
+  stop_ctx *c = ctx;
+  cli_progress_update(c->prog, phase, done, total);
+  if (done >= c->after) *c->cancel = 1;
 }
 
 static void print_diags(const sr_catalog *cat, size_t *shown_from) {
@@ -55,6 +77,13 @@ int cmd_index(int argc, char **argv) {
   sr_catalog cat;
   sr_catalog_init(&cat);
   sr_index *prev = NULL;
+  const char *embed_model = NULL, *tok_dir = NULL, *vectors = NULL, *vector_ids = NULL, *model_id = NULL;
+  sr_vec_dtype vdtype = SR_VEC_F32;
+  size_t vdim = 0, caps[2] = {SR_DOC_DESC_CHARS, SR_DOC_BODY_CHARS};
+  bool no_vectors = false;
+  float *vecs = NULL;
+  cli_model cm = {0};
+  char *partial = NULL;
   if (!sources || !packs || !removes) goto done;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -64,6 +93,20 @@ int cmd_index(int argc, char **argv) {
     else if (!strcmp(a, "--remove") && v) { removes[n_removes++] = v; i++; }
     else if (!strcmp(a, "--pack") && v) { pack = v; i++; }
     else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &threads)) { rc = 2; goto done; } i++; }
+    else if (!strcmp(a, "--embed-model") && v) { embed_model = v; i++; }
+    else if (!strcmp(a, "--tokenizer") && v) { tok_dir = v; i++; }
+    else if (!strcmp(a, "--model-id") && v) { model_id = v; i++; }
+    else if (!strcmp(a, "--vectors") && v) { vectors = v; i++; }
+    else if (!strcmp(a, "--vector-ids") && v) { vector_ids = v; i++; }
+    else if (!strcmp(a, "--no-vectors")) no_vectors = true;
+    else if (!strcmp(a, "--dim") && v) { if (!cli_parse_size(a, v, &vdim)) { rc = 2; goto done; } i++; }
+    else if (!strcmp(a, "--vec-dtype") && v) {
+      if (!sr_vec_dtype_parse(v, &vdtype)) { fprintf(stderr, "skillrouter index: --vec-dtype: f32, f16 or int8\n"); rc = 2; goto done; }
+      i++;
+    } else if (!strcmp(a, "--doc-caps") && v) {
+      if (sscanf(v, "%zu,%zu", &caps[0], &caps[1]) != 2) { fprintf(stderr, "skillrouter index: --doc-caps D,B\n"); rc = 2; goto done; }
+      i++;
+    }
     else if (!strcmp(a, "--strict")) strict = true;
     else if (!strcmp(a, "--full")) full = true;
     else if (!strcmp(a, "--stem")) bo.analyzer.stem = 1;
@@ -137,6 +180,66 @@ int cmd_index(int argc, char **argv) {
   }
   volatile int cancel = 0;
   cli_catch_interrupt(&cancel);
+  /* vectors: embed, import, or carry over from the previous index */
+  sr_vec_input vin = {0};
+  sr_vec_view pvv = {0};
+  if (embed_model && vectors) { fprintf(stderr, "skillrouter index: give --embed-model or --vectors, not both\n"); rc = 2; goto done; }
+  if (!no_vectors && (embed_model || vectors || (prev && sr_index_vectors(prev, &pvv)))) {
+    sr_vec_info info = {.dim = (uint32_t)vdim, .dtype = vdtype, .desc_chars = (uint32_t)caps[0], .body_chars = (uint32_t)caps[1]};
+    sr_embed_stats es = {0};
+    sr_status vs;
+    if (vectors) {
+      size_t d = 0;
+      vs = sr_vec_import(&cat, vectors, vector_ids, &vecs, &d, &err);
+      info.dim = (uint32_t)d;
+      snprintf(info.model_id, sizeof info.model_id, "%s", model_id ? model_id : "import");
+    } else {
+      if (embed_model) {
+        char tmp[SR_VEC_MODEL_ID_MAX];
+        snprintf(tmp, sizeof tmp, "%s", embed_model);
+        for (size_t l = strlen(tmp); l > 1 && tmp[l - 1] == '/'; l--) tmp[l - 1] = 0;
+        const char *base = strrchr(tmp, '/');
+        snprintf(info.model_id, sizeof info.model_id, "%s", model_id ? model_id : base ? base + 1 : tmp);
+        if ((vs = cli_model_load(embed_model, tok_dir, (int)threads, &cm, &err)) != SR_OK) {
+          fprintf(stderr, "skillrouter index: %s\n", err.msg);
+          goto done;
+        }
+        if (asprintf(&partial, "%s.vecs.partial", out) < 0) partial = NULL;
+      } else {  /* carry over: same settings as the previous vectors */
+        info = *pvv.info;
+      }
+      sr_embed_opts eo = {.model = cm.model, .tokenizer = cm.tok, .info = info, .partial_path = partial,
+                          .progress = cli_progress_update, .progress_ctx = &prog, .cancel = &cancel};
+      stop_ctx sc = {&prog, &cancel, 0};
+      const char *stop = getenv("SKILLROUTER_EMBED_STOP_AFTER");
+      if (stop) {
+        sc.after = strtoull(stop, NULL, 10);
+        eo.progress = progress_stop;
+        eo.progress_ctx = &sc;
+      }
+      vs = sr_embed_catalog(&cat, full ? NULL : prev, &eo, &vecs, &info, &es, &err);
+      cli_progress_done(&prog);
+    }
+    if (vs == SR_ERR_NOT_FOUND && !embed_model && !vectors) {
+      fprintf(stderr, "warning: %s; the new index has no vectors (re-run with --embed-model)\n", err.msg);
+    } else if (vs != SR_OK) {
+      fprintf(stderr, "skillrouter index: %s%s\n", err.msg, vs == SR_ERR_INTERRUPTED ? "; finished vectors are kept for the next run" : "");
+      rc = vs == SR_ERR_INTERRUPTED ? 130 : 1;
+      goto done;
+    } else {
+      if (vdim && info.dim != vdim && vectors) { fprintf(stderr, "skillrouter index: --dim %zu but the vectors have %u\n", vdim, info.dim); goto done; }
+      info.dtype = vdtype;
+      if (!vectors && !embed_model) info.dtype = pvv.info->dtype;
+      vin.info = info;
+      vin.data = vecs;
+      bo.vectors = &vin;
+      if (!quiet && embed_model)
+        fprintf(stderr, "embedded %zu entries (%zu tokens, %.1f entries/s), %zu reused from the index, %zu resumed\n",
+                es.embedded, es.tokens, es.seconds > 0 ? es.embedded / es.seconds : 0.0, es.reused, es.resumed);
+      if (getenv("SKILLROUTER_EMBED_STATS"))
+        fprintf(stderr, "embed-stats embedded=%zu reused=%zu resumed=%zu\n", es.embedded, es.reused, es.resumed);
+    }
+  }
   bo.threads = (int)threads;
   bo.progress = cli_progress_update;
   bo.progress_ctx = &prog;
@@ -150,6 +253,7 @@ int cmd_index(int argc, char **argv) {
     goto done;
   }
   double t1 = cli_now();
+  sr_embed_partial_remove(partial);
   if (!quiet) {
     fprintf(stderr, "indexed %zu entries into %s (%.1f MB): %zu analysed, %zu unchanged", bs.entries, out,
             bs.file_bytes / 1e6, bs.analysed, bs.reused);
@@ -159,6 +263,9 @@ int cmd_index(int argc, char **argv) {
   }
   rc = cat.n_skipped ? 3 : 0;
 done:
+  cli_model_free(&cm);
+  free(vecs);
+  free(partial);
   sr_index_close(prev);
   sr_catalog_free(&cat);
   free(sources);

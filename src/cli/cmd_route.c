@@ -8,6 +8,7 @@
 #include "index/index.h"
 #include "eval/bootstrap.h"
 #include "route/router.h"
+#include "cli/route_pipeline.h"
 #include "route/tool_format.h"
 #include "util/buf.h"
 
@@ -28,6 +29,16 @@ static void usage(FILE *f) {
           "                      expanded to their tools, -k tools in all\n"
           "  --shuffle           with --format: emit the shortlist in a seeded random order\n"
           "  --seed S            the shuffle seed (default 1)\n");
+  fprintf(f,
+          "\nretrieve and rerank (SkillRouter pipeline; see docs/pipeline.md):\n"
+          "  --mode M            dense, lexical or hybrid (default: hybrid when a query vector is given)\n"
+          "  --embed-model DIR   embed the query with this model (the index must hold its vectors)\n"
+          "  --query-vector FILE the query embedding (numbers separated by spaces/commas, or a JSON array)\n"
+          "  --fusion F          rrf (reciprocal rank, k=60; default) or weighted (min-max scores)\n"
+          "  --dense-weight W    weighted fusion: weight of the dense scores (default 0.5)\n"
+          "  --rerank-model DIR  rerank the top --rerank-k (default 20) with the SkillRouter reranker\n"
+          "  --tokenizer DIR     tokenizer of the models (default: the model directory)\n"
+          "  --threads N         model threads\n");
   cli_bm25f_help();
 }
 
@@ -132,6 +143,8 @@ int cmd_route(int argc, char **argv) {
   unsigned long long seed = 1;
   sr_tool_format fmt = SR_TOOLS_OPENAI;
   sr_bm25f_params params = sr_bm25f_defaults();
+  route_pipe_opts po = {.fusion = SR_FUSE_RRF, .dense_weight = 0.5, .rerank_k = 20};
+  size_t thr = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int r;
@@ -139,6 +152,17 @@ int cmd_route(int argc, char **argv) {
     else if ((!strcmp(a, "-i") || !strcmp(a, "--index")) && v) { index_path = v; i++; }
     else if (!strcmp(a, "-k") && v) { if (!cli_parse_size(a, v, &k)) return 2; i++; }
     else if (!strcmp(a, "--json")) json = true;
+    else if (!strcmp(a, "--mode") && v && (!strcmp(v, "dense") || !strcmp(v, "lexical") || !strcmp(v, "hybrid"))) {
+      po.mode = !strcmp(v, "dense") ? RP_DENSE : !strcmp(v, "lexical") ? RP_LEXICAL : RP_HYBRID; i++;
+    }
+    else if (!strcmp(a, "--embed-model") && v) { po.embed_model = v; i++; }
+    else if (!strcmp(a, "--query-vector") && v) { po.query_vector = v; i++; }
+    else if (!strcmp(a, "--rerank-model") && v) { po.rerank_model = v; i++; }
+    else if (!strcmp(a, "--tokenizer") && v) { po.tokenizer = v; i++; }
+    else if (!strcmp(a, "--fusion") && v && (!strcmp(v, "rrf") || !strcmp(v, "weighted"))) { po.fusion = !strcmp(v, "rrf") ? SR_FUSE_RRF : SR_FUSE_WEIGHTED; i++; }
+    else if (!strcmp(a, "--dense-weight") && v) { po.dense_weight = strtod(v, NULL); i++; }
+    else if (!strcmp(a, "--rerank-k") && v) { if (!cli_parse_size(a, v, &po.rerank_k)) return 2; i++; }
+    else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &thr)) return 2; i++; }
     else if (!strcmp(a, "--body")) body = true;
     else if (!strcmp(a, "--packs")) packs = true;
     else if (!strcmp(a, "--shuffle")) shuffle = true;
@@ -172,6 +196,7 @@ int cmd_route(int argc, char **argv) {
     fprintf(stderr, "skillrouter route: --shuffle applies to --format output\n");
     return 2;
   }
+  if (!query_arg && po.query_vector && po.mode == RP_DENSE && !po.rerank_model) query_arg = "";  /* text unused */
   if (!index_path || !query_arg) {
     fprintf(stderr, "skillrouter route: %s\n\n", !index_path ? "missing -i INDEX" : "missing QUERY");
     usage(stderr);
@@ -192,6 +217,14 @@ int cmd_route(int argc, char **argv) {
     goto done;
   }
   double load_ms = (cli_now() - t0) * 1e3;
+  if (!packs && (po.mode != RP_AUTO || po.embed_model || po.query_vector || po.rerank_model)) {
+    po.k = k;
+    po.json = json;
+    po.bm25f = &params;
+    po.threads = (int)thr;
+    rc = route_pipeline(ix, s, query, qlen, &po);
+    goto done;
+  }
   sr_route_opts ro = {.k = k, .by = packs ? SR_BY_PACK : SR_BY_ENTRY, .bm25f = &params};
   size_t n = 0;
   sr_route_timing t;

@@ -11,5 +11,6 @@ int cmd_eval_scale(int argc, char **argv);  /* `eval --scale ...` (cmd_eval_scal
 int cmd_embed(int argc, char **argv);
 int cmd_rerank(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const command COMMANDS[] = {
     {"eval", cmd_eval, "score routing on a benchmark (official SkillRouter metrics)"},
     {"embed", cmd_embed, "Qwen3/SkillRouter embeddings of queries or documents"},
     {"rerank", cmd_rerank, "score documents for a query with the SkillRouter reranker"},
+    {"export", cmd_export, "write an index's entries and vectors as JSONL"},
     {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
 };
 

@@ -50,6 +50,7 @@ typedef struct sr_build_opts {
   void *progress_ctx;
   volatile int *cancel;      /* optional: when *cancel becomes non-zero the build stops with
                                 SR_ERR_INTERRUPTED and the old index is left as it was */
+  const struct sr_vec_input *vectors; /* optional (index/vectors.h): written as the VECS section */
 } sr_build_opts;
 
 typedef struct sr_build_stats {

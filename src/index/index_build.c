@@ -5,6 +5,7 @@
  * (4) invert into per-term postings; (5) write the sections through a temp file renamed into place. */
 #include <assert.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -414,6 +415,47 @@ static uint64_t put_string(writer *w, const char *s) {
   return off;
 }
 
+/* VECS (see vectors.h): the build's float32 vectors converted to the requested dtype. */
+static sr_status write_vecs(writer *w, const sr_catalog *cat, const sr_vec_input *vi, sr_error *err) {
+  size_t N = cat->n_entries, D = vi->info.dim;
+  sr_vec_dtype t = vi->info.dtype;
+  if (D == 0 || t > SR_VEC_I8) return sr_fail(err, SR_ERR_ARG, "indexing: bad vector dimension or dtype");
+  sr_idx_vecs_layout l = sr_idx_vecs_layout_of(N, D, t);
+  sr_idx_vecs_header h = {.n = (uint32_t)N, .dim = (uint32_t)D, .dtype = (uint32_t)t, .desc_chars = vi->info.desc_chars,
+                          .body_chars = vi->info.body_chars};
+  snprintf(h.model_id, sizeof h.model_id, "%s", vi->info.model_id);
+  void *row = malloc(D * 4);
+  if (!row) return sr_fail(err, SR_ERR_NOMEM, "indexing: out of memory");
+  w_begin(w, SR_SEC_VECS);
+  w_bytes(w, &h, sizeof h);
+  for (size_t d = 0; d < N; d++) w_bytes(w, &cat->entries[d].content_hash, 8);
+  if (t == SR_VEC_I8)
+    for (size_t d = 0; d < N; d++) {
+      float sc = sr_quantize_i8(vi->data + d * D, D, row);
+      w_bytes(w, &sc, 4);
+    }
+  static const char zeros[SR_IDX_ALIGN];
+  uint64_t at = w->off - w->secs[w->n_secs].offset;
+  assert(at <= l.data_off && l.data_off - at < SR_IDX_ALIGN);
+  w_bytes(w, zeros, l.data_off - at);
+  for (size_t d = 0; d < N; d++) {
+    const float *x = vi->data + d * D;
+    if (t == SR_VEC_F32) {
+      w_bytes(w, x, D * 4);
+    } else if (t == SR_VEC_F16) {
+      for (size_t k = 0; k < D; k++) ((uint16_t *)row)[k] = sr_f32_to_f16(x[k]);
+      w_bytes(w, row, D * 2);
+    } else {
+      sr_quantize_i8(x, D, row);
+      w_bytes(w, row, D);
+    }
+  }
+  w_end(w);
+  free(row);
+  assert(w->secs[w->n_secs - 1].size == l.size);
+  return SR_OK;
+}
+
 static sr_status write_file(build *b, const sr_catalog *cat, const sr_index *prev, const sr_build_opts *o, const double avg[SR_IDX_NFIELDS],
                             uint64_t n_postings, const char *path, sr_build_stats *stats, sr_error *err) {
   size_t N = cat->n_entries;
@@ -526,6 +568,11 @@ static sr_status write_file(build *b, const sr_catalog *cat, const sr_index *pre
   w_bytes(&w, pack_start, ((size_t)n_packs + 1) * sizeof *pack_start);
   w_bytes(&w, pack_members, (size_t)pack_start[n_packs] * sizeof *pack_members);
   w_end(&w);
+
+  if (o->vectors && (st = write_vecs(&w, cat, o->vectors, err)) != SR_OK) {
+    sr_atomic_abort(&af);
+    goto done;
+  }
 
   sr_idx_stats s = {0};
   s.n_entries = (uint32_t)N;

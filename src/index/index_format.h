@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "index/index.h"
+#include "index/vectors.h"
 #include "util/buf.h"
 #include "util/fileio.h"
 
@@ -25,6 +26,7 @@
 #define SR_SEC_IDTAB SR_TAG('I', 'D', 'T', 'B')
 #define SR_SEC_STATS SR_TAG('S', 'T', 'A', 'T')
 #define SR_SEC_PACKS SR_TAG('P', 'A', 'C', 'K')
+#define SR_SEC_VECS SR_TAG('V', 'E', 'C', 'S')   /* optional: dense vectors (index/vectors.h) */
 
 typedef struct sr_idx_header {
   char magic[8];
@@ -110,7 +112,22 @@ struct sr_index {
   const uint64_t *pack_names;       /* [n_packs] offsets into STRS */
   const uint32_t *pack_starts;      /* [n_packs + 1] */
   const uint32_t *pack_members;     /* [pack_starts[n_packs]] */
+  sr_vec_view vecs;                 /* vecs.info == NULL when there is no VECS section */
+  sr_vec_info vec_info;             /* what vecs.info points to */
 };
+
+/* VECS header (see vectors.h). */
+typedef struct sr_idx_vecs_header {
+  uint32_t n, dim, dtype, desc_chars, body_chars;
+  uint32_t reserved[3];
+  char model_id[SR_VEC_MODEL_ID_MAX];
+} sr_idx_vecs_header;     /* 256 bytes */
+
+/* Byte layout of a VECS section for n vectors of dim/dtype: offsets of hashes, scales, data; total. */
+typedef struct sr_idx_vecs_layout { uint64_t hash_off, scale_off, data_off, size; } sr_idx_vecs_layout;
+sr_idx_vecs_layout sr_idx_vecs_layout_of(uint64_t n, uint64_t dim, sr_vec_dtype dtype);
+/* Validates the VECS section s (already crc-checked) against ix->n_entries and fills ix->vecs. */
+sr_status sr_idx_vecs_carve(sr_index *ix, const unsigned char *sec, uint64_t size, sr_error *err);
 
 /* Looks a term up in the vocabulary; false when absent. */
 bool sr_index_term_find(const sr_index *ix, const char *term, size_t len, uint32_t *term_id);

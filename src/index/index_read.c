@@ -160,6 +160,8 @@ static sr_status carve(sr_index *ix, const sr_idx_section *tab, uint32_t n_secs,
   }
   for (uint64_t i = 0; i < ix->termtab_slots; i++)
     if (ix->termtab[i] > ix->n_terms) return corrupt(err, path, "term hash table entry out of range");
+  const sr_idx_section *s_vec = find_section(tab, n_secs, SR_SEC_VECS);  /* optional */
+  if (s_vec) return sr_idx_vecs_carve(ix, d + s_vec->offset, s_vec->size, err);
   return SR_OK;
 }
 

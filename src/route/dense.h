@@ -1,0 +1,34 @@
+/* dense.h — exact top-K dense retrieval over an index's vectors (inner product; vectors and queries
+ * are L2-normalised, so this is cosine similarity).
+ *
+ * Kernels: a scalar reference and AVX2 (+FMA, F16C) versions chosen at run time (sr_cpu_get; the
+ * SKILLROUTER_ISA=scalar environment variable forces the reference). f32 and f16 rows are scored
+ * exactly against the f32 query. int8 rows (per-vector scale) are scored first with an int8-quantised
+ * query (integer dot products), the best `rescore` candidates are then rescored in f32 (query in f32
+ * times the dequantised rows) and the top K of those returned.
+ *
+ * Single-threaded and allocation-light: safe to call from several threads on one shared view. */
+#ifndef SR_ROUTE_DENSE_H
+#define SR_ROUTE_DENSE_H
+
+#include <stddef.h>
+
+#include "index/vectors.h"
+#include "route/router.h"
+#include "util/status.h"
+
+typedef struct sr_dense_opts {
+  size_t k;          /* results wanted */
+  size_t rescore;    /* int8: candidates rescored in f32 (0 = max(4k, 200)); ignored for f32/f16 */
+  int force_scalar;  /* 1 = the scalar reference kernels (tests, benchmarks) */
+} sr_dense_opts;
+
+/* Writes up to k results (id = row number, score = dot product), best first, ties by lower id, to
+ * out[k]; *n_out = min(k, v->n). q has v->dim floats. SR_ERR_ARG on k == 0 or a view without vectors. */
+sr_status sr_dense_search(const sr_vec_view *v, const float *q, const sr_dense_opts *o, sr_result *out,
+                          size_t *n_out, sr_error *err);
+
+/* One row's score with the scalar reference (f32/f16 exact; int8: f32 query · dequantised row). */
+float sr_dense_score_ref(const sr_vec_view *v, const float *q, size_t row);
+
+#endif
