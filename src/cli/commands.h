@@ -12,5 +12,6 @@ int cmd_embed(int argc, char **argv);
 int cmd_rerank(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

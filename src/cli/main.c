@@ -20,6 +20,7 @@ static const command COMMANDS[] = {
     {"rerank", cmd_rerank, "score documents for a query with the SkillRouter reranker"},
     {"export", cmd_export, "write an index's entries and vectors as JSONL"},
     {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
+    {"serve", cmd_serve, "serve an index over MCP (stdio) or HTTP"},
 };
 
 static void usage(FILE *f) {

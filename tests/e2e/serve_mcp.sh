@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End-to-end: `skillrouter serve --mcp` — raw JSON-RPC through stdin/stdout for every tool and error
+# path, index hot reload, and a client built on the official MCP TypeScript SDK (SKIP when npm cannot
+# install it).
+source "$(dirname "$0")/lib.sh"
+PY=${PYTHON:-/usr/bin/python3}
+idx=$T_DIR/ex.idx
+$SR index -q examples/skills examples/tools/weather.json -o $idx
+
+# mcp LINES... : runs one server over the given request lines, prints its stdout
+mcp() { printf '%s\n' "$@" | timeout 30 $SR serve --mcp -i $idx; }
+# expect NAME PYTHON-ASSERTION REQUEST... : the responses as a list `r` of parsed JSON lines
+expect() {
+  local name=$1 assertion=$2; shift 2
+  local out; out=$(mcp "$@"); local rc=$?
+  if [ $rc -eq 0 ] && $PY -c "
+import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
+$assertion" "$out"; then t_ok; else t_fail "$name: $out"; fi
+}
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}' "$1" "$2" "$3"; }
+
+expect "initialize + initialized + ping + tools/list" '
+assert len(r)==3, r
+assert r[0]["result"]["protocolVersion"]=="2025-06-18" and r[0]["result"]["serverInfo"]["name"]=="skillrouter"
+assert r[1]=={"jsonrpc":"2.0","id":2,"result":{}}
+names=[t["name"] for t in r[2]["result"]["tools"]]; assert names==["search_skills","open_skill","route_tools"], names
+assert all(t["inputSchema"]["type"]=="object" for t in r[2]["result"]["tools"])' \
+  "$init" '{"jsonrpc":"2.0","method":"notifications/initialized"}' '{"jsonrpc":"2.0","id":2,"method":"ping"}' '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
+expect "version negotiation: old supported version echoed, unknown gets latest" '
+assert r[0]["result"]["protocolVersion"]=="2024-11-05" and r[1]["result"]["protocolVersion"]=="2025-06-18"' \
+  '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05"}}' \
+  '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2099-01-01"}}'
+expect "search_skills" '
+s=r[0]["result"]["structuredContent"]; assert s["results"][0]["name"]=="stl-mesh-analysis" and not s["no_confident_match"]
+assert len(s["results"])==2 and "body" not in s["results"][0] and "id" in s["results"][0] and "score" in s["results"][0]' \
+  "$(call 5 search_skills '{"task":"measure the volume of an STL mesh and its connected components","k":2}')"
+expect "search_skills: no confident match is explicit" '
+s=r[0]["result"]; assert s["structuredContent"]["no_confident_match"] and "No confident match" in s["content"][0]["text"]' \
+  "$(call 5 search_skills '{"task":"zzzqqq nonexistentword"}')"
+expect "open_skill by name and by id" '
+t=r[0]["result"]["content"][0]["text"]; assert t.startswith("---\nname: git-bisect\ndescription: ") and "git bisect reset" in t
+assert "name: pdf-extract" in r[1]["result"]["content"][0]["text"]' \
+  "$(call 6 open_skill '{"name_or_id":"git-bisect"}')" "$(call 7 open_skill '{"name_or_id":"skills/pdf-extract"}')"
+expect "open_skill never reads files" '
+x=r[0]["result"]; assert x["isError"] and "root:" not in json.dumps(x)' "$(call 8 open_skill '{"name_or_id":"/etc/passwd"}')"
+expect "route_tools" '
+t=r[0]["result"]["structuredContent"]["tools"]; assert [x["name"] for x in t]==["get_alerts","get_forecast"], t
+assert t[0]["inputSchema"]["required"]==["state"]' "$(call 9 route_tools '{"task":"severe weather alerts for a US state"}')"
+expect "errors: parse, invalid request, method not found, invalid params; notifications unanswered" '
+codes=[x.get("error",{}).get("code") for x in r]
+assert codes==[-32700,-32600,-32600,-32600,-32601,-32602,-32602,-32602,-32602,None], codes
+assert r[-1]["result"]=={}' \
+  'this is not json' '[]' '{"jsonrpc":"1.0","id":1,"method":"ping"}' '{"id":1,"method":"ping"}' \
+  '{"jsonrpc":"2.0","id":2,"method":"resources/read"}' "$(call 3 nosuchtool '{}')" "$(call 4 search_skills '{"task":7}')" \
+  "$(call 5 route_tools '{"task":"x","k":-1}')" "$(call 6 open_skill '{}')" '{"jsonrpc":"2.0","method":"notifications/cancelled"}' \
+  '{"jsonrpc":"2.0","id":7,"method":"ping"}'
+out=$(printf 'caf\xff\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n' | $SR serve --mcp -i $idx)
+t_check "invalid UTF-8 is a parse error and the server goes on" $PY -c '
+import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines()]; assert r[0]["error"]["code"]==-32700 and r[1]["result"]=={}' "$out"
+out=$(head -c 5000000 /dev/zero | tr '\0' x | { cat; printf '\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n'; } | $SR serve --mcp -i $idx)
+t_check "an over-long line is a parse error and the server goes on" $PY -c '
+import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines()]; assert r[0]["error"]["code"]==-32700 and r[1]["result"]=={}' "$out"
+
+# hot reload: the index file is replaced while the server runs; a broken replacement is ignored
+cp $idx $T_DIR/live.idx
+$SR index -q examples/tools/weather.json -o $T_DIR/small.idx
+exec 3> >(timeout 60 $SR serve --mcp -i $T_DIR/live.idx > $T_DIR/live.out 2> $T_DIR/live.err)
+echo "$(call 1 open_skill '{"name_or_id":"git-bisect"}')" >&3; sleep 0.5
+cp $T_DIR/small.idx $T_DIR/live.tmp && mv $T_DIR/live.tmp $T_DIR/live.idx
+echo "$(call 2 open_skill '{"name_or_id":"git-bisect"}')" >&3; sleep 0.5
+echo garbage > $T_DIR/live.tmp && mv $T_DIR/live.tmp $T_DIR/live.idx
+echo "$(call 3 route_tools '{"task":"weather alerts"}')" >&3
+exec 3>&-; sleep 1
+t_check "reload: replaced index is used, a bad one is logged and the old kept" $PY -c '
+import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]
+assert not r[0]["result"]["isError"] and r[1]["result"]["isError"], r
+assert r[2]["result"]["structuredContent"]["tools"][0]["name"]=="get_alerts"' $T_DIR/live.out
+t_check "reload messages on stderr" grep -q 'reload failed, keeping the current index' $T_DIR/live.err
+
+# the official MCP TypeScript SDK over stdio
+sdk=tests/e2e/.node
+if command -v node >/dev/null && { [ -d $sdk/node_modules/@modelcontextprotocol/sdk ] || \
+     { mkdir -p $sdk && timeout 180 npm install --prefix $sdk --no-audit --no-fund --silent @modelcontextprotocol/sdk >/dev/null 2>&1; }; }; then
+  cp tests/e2e/mcp_sdk_client.mjs $sdk/
+  bin=$(realpath "$(command -v $SR)")
+  out=$(cd $sdk && timeout 60 node mcp_sdk_client.mjs "$bin" "$idx" 2>&1); rc=$?
+  [ $rc -eq 0 ] && t_ok || t_fail "MCP SDK client: $out"
+  n=$(grep -c '^ok ' <<<"$out"); [ "$n" -eq 6 ] && t_ok || t_fail "MCP SDK client: $n/6 checks: $out"
+else
+  t_skip "MCP TypeScript SDK test (npm install failed or node missing)"
+fi
+t_done
