@@ -42,7 +42,7 @@ static void test_threadpool(void) {
         struct sum_ctx c = {.max_tid = 0};
         atomic_init(&c.sum, 0);
         atomic_init(&c.calls, 0);
-        sr_model_parallel_for(pool, ns[t], sum_task, &c);
+        sr_parallel_for(pool, ns[t], sum_task, &c);
         long n = (long)ns[t];
         CHECK_MSG(atomic_load(&c.sum) == n * (n - 1) / 2, "nt %d n %ld sum %ld", nt, n, atomic_load(&c.sum));
         CHECK(atomic_load(&c.calls) <= nt && c.max_tid < nt);
@@ -54,7 +54,7 @@ static void test_threadpool(void) {
   struct sum_ctx c = {.max_tid = 0};
   atomic_init(&c.sum, 0);
   atomic_init(&c.calls, 0);
-  sr_model_parallel_for(NULL, 10, sum_task, &c);
+  sr_parallel_for(NULL, 10, sum_task, &c);
   CHECK_INT(atomic_load(&c.sum), 45);
   sr_threadpool_free(NULL);
 }
