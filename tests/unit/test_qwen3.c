@@ -81,7 +81,7 @@ static void check_model(const cJSON *entry) {
   sr_qwen3 *m = NULL;
   CHECK_OK(sr_qwen3_load(path, &m, &err), &err);
   if (!m) { cJSON_Delete(ref); return; }
-  m->n_threads = 2;
+  CHECK_OK(sr_qwen3_set_threads(m, 2, &err), &err);
   const size_t D = (size_t)m->cfg.dim;
   const cJSON *seqs = cJSON_GetObjectItem(ref, "seqs");
   size_t mrl = (size_t)cJSON_GetObjectItem(ref, "mrl_dim")->valueint;
