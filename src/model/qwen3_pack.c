@@ -164,7 +164,10 @@ sr_status sr_qwen3_random(const sr_qwen3_config *cfg, uint64_t seed, const sr_qw
   assert(cfg && out);
   *out = NULL;
   sr_status st = sr_qwen3_check_config(cfg, "random model", err);
-  if (st) return st;
+  if (st) {
+    if (err) err->code = SR_ERR_ARG;
+    return SR_ERR_ARG;
+  }
   sr_qwen3 *m = calloc(1, sizeof *m);
   if (!m) return sr_fail(err, SR_ERR_NOMEM, "out of memory");
   m->cfg = *cfg;
