@@ -10,5 +10,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_rerank(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_bench_model(int argc, char **argv);
 
 #endif

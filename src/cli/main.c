@@ -19,6 +19,7 @@ static const command COMMANDS[] = {
     {"embed", cmd_embed, "Qwen3/SkillRouter embeddings of queries or documents"},
     {"rerank", cmd_rerank, "score documents for a query with the SkillRouter reranker"},
     {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
+    {"bench-model", cmd_bench_model, "prefill/rerank speed of a random-weight Qwen3 of a config (no file)"},
 };
 
 static void usage(FILE *f) {

@@ -107,6 +107,10 @@ void sr_qwen3_free(sr_qwen3 *m);
  * SR_ERR_ARG (bad compute value), SR_ERR_NOMEM while packing. */
 sr_status sr_qwen3_load_opts(const char *path, const sr_qwen3_opts *opts, sr_qwen3 **out, sr_error *err);
 
+/* Reads a Hugging Face config.json file (the checks of sr_qwen3_load; vocab from vocab_size, tied
+ * assumed) into *cfg. Errors: SR_ERR_IO/NOT_FOUND, SR_ERR_FORMAT, SR_ERR_UNSUPPORTED. */
+sr_status sr_qwen3_read_config(const char *path, sr_qwen3_config *cfg, sr_error *err);
+
 /* A model with the given config and random weights (deterministic in `seed`), built in memory, for
  * benchmarks: tied, embedding table in bf16, projections generated in f32 and packed directly (the
  * layers' sr_tensor views then have data == NULL: only the packed copies exist). cfg->max_pos 0 =
