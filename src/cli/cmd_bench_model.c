@@ -21,6 +21,12 @@
 #include "kernels/cpu.h"
 #include "model/qwen3.h"
 
+static double cpu_now(void) { /* CPU time of all threads of the process */
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -228,14 +234,16 @@ int cmd_bench_model(int argc, char **argv) {
   unsigned s = 42;
   random_ids(ids, T, cfg.vocab, &s);
   int rc = 0;
-  double best = 1e30;
+  double best = 1e30, best_cpu = 0;
   for (long r = 0; r < reps && !rc; r++) {
-    double t = now();
+    double t = now(), c = cpu_now();
     for (long b = 0; b < batch && !rc; b++)
       if (sr_qwen3_forward(m, ids, T, false, h, &err)) rc = fail("forward", &err);
-    t = now() - t;
-    if (t < best) best = t;
+    t = now() - t, c = cpu_now() - c;
+    if (t < best) best = t, best_cpu = c;
   }
+  /* share of the wall time the threads were on a CPU: < 1 means other processes took cores */
+  double util = best_cpu / (best * m->n_threads);
   const char *peak_what = "";
   double peak = rc ? 0 : measure_peak(m, path, &peak_what) * 1e-3;
   double flops = (double)batch * (proj_flops(&cfg) * (double)T + attn_flops(&cfg, 0, (double)T));
@@ -244,8 +252,9 @@ int cmd_bench_model(int argc, char **argv) {
   if (!rc && nd > 0) rc = bench_rerank(m, nd, doc_t, pre_t, suf_t, &tp, &tc, &md);
   if (!rc && json) {
     printf("{\"tokens_per_s\": %.3f, \"tflops\": %.5f, \"peak_tflops\": %.5f, \"peak_ratio\": %.4f, \"isa\": \"%s\", "
-           "\"path\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"tokens\": %ld, \"batch\": %ld, \"seconds\": %.4f",
-           tps, tflops, peak, ratio, isa, path, sr_qwen3_compute_name(m->compute), m->n_threads, tokens, batch, best);
+           "\"path\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"tokens\": %ld, \"batch\": %ld, \"seconds\": %.4f, "
+           "\"cpu_util\": %.3f",
+           tps, tflops, peak, ratio, isa, path, sr_qwen3_compute_name(m->compute), m->n_threads, tokens, batch, best, util);
     if (nd > 0)
       printf(", \"rerank_docs\": %ld, \"doc_tokens\": %ld, \"prefix_tokens\": %ld, \"suffix_tokens\": %ld, "
              "\"rerank_s_no_cache\": %.4f, \"rerank_s_cache\": %.4f, \"rerank_speedup\": %.4f, \"rerank_max_rel_diff\": %.3g",
@@ -255,8 +264,8 @@ int cmd_bench_model(int argc, char **argv) {
     printf("model: %s (random weights, built in %.2f s): %d layers, hidden %d, ffn %d, heads %d/%d x %d\n", config, tl,
            cfg.n_layers, cfg.dim, cfg.ffn_dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim);
     printf("compute %s, kernel path %s, %d threads\n", sr_qwen3_compute_name(m->compute), path, m->n_threads);
-    printf("prefill %ld x %ld tokens: best of %ld %.3f s, %.1f tokens/s, %.4f TFLOPS\n", batch, tokens, reps, best, tps,
-           tflops);
+    printf("prefill %ld x %ld tokens: best of %ld %.3f s, %.1f tokens/s, %.4f TFLOPS (threads on CPU %.0f%% of the time)\n",
+           batch, tokens, reps, best, tps, tflops, 100 * util);
     printf("peak (%s, same run, %d threads): %.4f TFLOPS; ratio %.1f%%\n", peak_what, m->n_threads, peak, 100 * ratio);
     if (nd > 0)
       printf("rerank %ld docs x %ld tokens, prefix %ld, suffix %ld: each alone %.2f s, prefix K/V cache %.2f s, "
