@@ -35,7 +35,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   double t1 = now();
-  if (argc > 3) m->n_threads = atoi(argv[3]);
+  if (argc > 3 && sr_qwen3_set_threads(m, atoi(argv[3]), &err)) {
+    fprintf(stderr, "threads: %s\n", err.msg);
+    return 1;
+  }
   printf("loaded %s: %d layers, hidden %d, vocab %d, %s, %s weights, in %.3f s; peak RSS %ld MiB\n", argv[1],
          m->cfg.n_layers, m->cfg.dim, m->cfg.vocab, m->cfg.tied ? "tied" : "untied",
          sr_dtype_name(m->layers[0].wq.dtype), t1 - t0, peak_rss_mib());

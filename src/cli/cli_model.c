@@ -46,7 +46,12 @@ sr_status cli_model_load(const char *model_path, const char *tok_dir, int n_thre
     out->model = NULL;
     return st;
   }
-  if (n_threads > 0) out->model->n_threads = n_threads;
+  if (n_threads > 0 && (st = sr_qwen3_set_threads(out->model, n_threads, err))) {
+    sr_tokenizer_free(tok);
+    sr_qwen3_free(out->model);
+    out->model = NULL;
+    return st;
+  }
   out->tok = tok;
   return SR_OK;
 #else

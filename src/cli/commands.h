@@ -13,5 +13,6 @@ int cmd_rerank(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_bench_model(int argc, char **argv);
 
 #endif

@@ -2,10 +2,14 @@
  * loading from a Hugging Face directory (config.json + safetensors, single or sharded) or a GGUF v3
  * file, the float32 forward pass of QWEN3_SPEC.md §2, last-token embeddings and yes/no reranker scores.
  *
- * Weights stay in their files: every file is mmap'd once and carved into sr_tensor views (never read
- * whole); only the small norm vectors are copied to float32. Large matrices are converted to float32
- * on the fly by sr_linear. A loaded model is read-only: the compute functions may be called from
- * several threads at once (each call allocates its own scratch). */
+ * Files are mmap'd once and carved into sr_tensor views; the small norm vectors are copied to float32.
+ * At load every projection matrix is prepacked ONCE for the kernels (src/kernels/gemm.h) in the
+ * chosen compute precision (Q,K,V fused into one matrix, gate+up into another); the embedding table
+ * and LM head stay in the file (rows are read on demand). The model owns one persistent thread pool
+ * (src/kernels/threadpool.h) used by the GEMMs, flash attention and the element-wise passes.
+ * A loaded model is read-only: the compute functions may be called from several threads at once
+ * (each call allocates its own scratch; calls share the pool, which serialises their parallel
+ * sections). sr_qwen3_set_threads must not run concurrently with compute calls. */
 #ifndef SR_MODEL_QWEN3_H
 #define SR_MODEL_QWEN3_H
 
@@ -13,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/threadpool.h"
 #include "model/tensor.h"
 #include "util/fileio.h"
 #include "util/status.h"
@@ -50,6 +55,27 @@ typedef struct sr_qwen3_layer {
   sr_tensor w_down;      /* [D, F]     mlp.down_proj / ffn_down */
 } sr_qwen3_layer;
 
+/* Compute precision of the projections (see src/kernels/gemm.h for the exact numerics):
+ *   F32  : f32 weights (bf16/f16/Q8_0 files widened exactly) x f32 activations; matches the float64
+ *          reference to ~1e-6 relative (f32 rounding only).
+ *   BF16 : weights and activations rounded to bf16, f32 accumulation (~1e-2 relative on hidden states).
+ *   Q8_0 : weights in Q8_0 blocks (a Q8_0 file's own blocks, else quantised), activations int8 per row.
+ *   AUTO : F32 — on the AVX2-only machines we measured, the fastest path that keeps the f32 reference
+ *          tolerance (bf16/int8 break it; see docs/perf.md). */
+typedef enum sr_qwen3_compute {
+  SR_QWEN3_COMPUTE_AUTO = 0,
+  SR_QWEN3_COMPUTE_F32,
+  SR_QWEN3_COMPUTE_BF16,
+  SR_QWEN3_COMPUTE_Q8_0
+} sr_qwen3_compute;
+
+typedef struct sr_qwen3_opts {
+  int n_threads;             /* pool size; <= 0 = online CPUs */
+  sr_qwen3_compute compute;  /* AUTO = F32 */
+} sr_qwen3_opts;             /* zero-initialised = defaults */
+
+struct sr_qwen3_packed;      /* per-layer prepacked weights (internal, qwen3_pack.c) */
+
 typedef struct sr_qwen3 {
   sr_qwen3_config cfg;
   sr_tensor embed;       /* [V, D] embed_tokens / token_embd */
@@ -60,8 +86,12 @@ typedef struct sr_qwen3 {
   sr_map *maps;          /* [n_maps] mapped files the tensors point into */
   char **map_paths;      /* [n_maps] their paths (owned) */
   size_t n_maps;
-  int n_threads;         /* threads for sr_linear and attention (default: online CPUs) */
+  int n_threads;         /* size of `pool` (read-only; change it with sr_qwen3_set_threads) */
   char *source;          /* path the model was loaded from (for messages) */
+  sr_threadpool *pool;   /* owned persistent pool of n_threads workers */
+  sr_qwen3_compute compute;          /* resolved compute precision (never AUTO) */
+  struct sr_qwen3_packed *packed;    /* [L] owned prepacked projections */
+  void *owned_weights;   /* sr_qwen3_random only: memory behind `embed` (owned) */
 } sr_qwen3;
 
 /* Loads a model from `path`: a directory with config.json and model.safetensors (or
@@ -72,6 +102,32 @@ typedef struct sr_qwen3 {
  * vocab mismatch). On success *out is owned by the caller (sr_qwen3_free). */
 sr_status sr_qwen3_load(const char *path, sr_qwen3 **out, sr_error *err);
 void sr_qwen3_free(sr_qwen3 *m);
+
+/* sr_qwen3_load with options (opts NULL = defaults, as sr_qwen3_load). Errors as sr_qwen3_load, plus
+ * SR_ERR_ARG (bad compute value), SR_ERR_NOMEM while packing. */
+sr_status sr_qwen3_load_opts(const char *path, const sr_qwen3_opts *opts, sr_qwen3 **out, sr_error *err);
+
+/* Reads a Hugging Face config.json file (the checks of sr_qwen3_load; vocab from vocab_size, tied
+ * assumed) into *cfg. Errors: SR_ERR_IO/NOT_FOUND, SR_ERR_FORMAT, SR_ERR_UNSUPPORTED. */
+sr_status sr_qwen3_read_config(const char *path, sr_qwen3_config *cfg, sr_error *err);
+
+/* A model with the given config and random weights (deterministic in `seed`), built in memory, for
+ * benchmarks: tied, embedding table in bf16, projections generated in f32 and packed directly (the
+ * layers' sr_tensor views then have data == NULL: only the packed copies exist). cfg->max_pos 0 =
+ * unlimited. Errors: SR_ERR_ARG (inconsistent config), SR_ERR_NOMEM. */
+sr_status sr_qwen3_random(const sr_qwen3_config *cfg, uint64_t seed, const sr_qwen3_opts *opts,
+                          sr_qwen3 **out, sr_error *err);
+
+/* Replaces the model's pool by one of n_threads workers (<= 0 = online CPUs). Not concurrently with
+ * compute calls. On failure the old pool is kept. */
+sr_status sr_qwen3_set_threads(sr_qwen3 *m, int n_threads, sr_error *err);
+
+/* "f32", "bf16", "q8_0" ("auto" for AUTO); parse accepts those names. Parse returns false on others. */
+const char *sr_qwen3_compute_name(sr_qwen3_compute c);
+bool sr_qwen3_compute_parse(const char *s, sr_qwen3_compute *out);
+
+/* Kernel path of the packed projections ("avx2-f32", "amx-bf16", ... see gemm.h). Never NULL. */
+const char *sr_qwen3_gemm_path(const sr_qwen3 *m);
 
 /* Runs the decoder over one sequence ids[0..n) at positions 0..n-1 (causal attention) and writes the
  * final-normed hidden states to hidden[n * D] (all positions) — or, when last_only is true, only the
@@ -107,5 +163,17 @@ sr_status sr_qwen3_yes_no_score(const sr_qwen3 *m, const int32_t *ids, size_t n,
 sr_status sr_qwen3_rerank(const sr_qwen3 *m, const int32_t *prefix, size_t np, const int32_t *body,
                           size_t nb, const int32_t *suffix, size_t ns, size_t max_tokens, float *score,
                           float *prob, sr_error *err);
+
+/* Reranks n_docs documents for one query with a shared prefix: the prefix (system prompt +
+ * instruction + query, prefix[0..np), np >= 1) runs ONCE and its per-layer K/V cache is kept; each
+ * document's tokens docs[i][0..doc_lens[i]) followed by suffix[0..ns) then run against that cache.
+ * scores[i] equals (up to f32 summation order) what sr_qwen3_rerank(m, prefix, np, docs[i],
+ * doc_lens[i], suffix, ns, max_tokens, &score, NULL) gives, including its truncation of each document
+ * to max_tokens - np - ns tokens (max_tokens 0 = SR_QWEN3_MAX_TOKENS). Errors as sr_qwen3_rerank
+ * (prefixed "document i" for a document's failure); on failure scores is partly written. */
+sr_status sr_qwen3_rerank_batch(const sr_qwen3 *m, const int32_t *prefix, size_t np,
+                                const int32_t *const *docs, const size_t *doc_lens, size_t n_docs,
+                                const int32_t *suffix, size_t ns, size_t max_tokens, float *scores,
+                                sr_error *err);
 
 #endif

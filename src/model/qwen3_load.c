@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/parallel.h"
+#include "model/qwen3_internal.h"
 #include "model/weights.h"
 
 sr_status sr_wtable_add(sr_wtable *t, const sr_wentry *e, sr_error *err) {
@@ -216,11 +216,14 @@ static char *single_gguf_in(const char *dir) {
 }
 
 sr_status sr_qwen3_load(const char *path, sr_qwen3 **out, sr_error *err) {
+  return sr_qwen3_load_opts(path, NULL, out, err);
+}
+
+sr_status sr_qwen3_load_opts(const char *path, const sr_qwen3_opts *opts, sr_qwen3 **out, sr_error *err) {
   assert(path && out);
   *out = NULL;
   sr_qwen3 *m = calloc(1, sizeof *m);
   if (!m) return sr_fail(err, SR_ERR_NOMEM, "out of memory");
-  m->n_threads = sr_cpu_count();
   sr_wtable tab = {0};
   sr_status st = SR_OK;
   bool hf = false;
@@ -249,13 +252,7 @@ sr_status sr_qwen3_load(const char *path, sr_qwen3 **out, sr_error *err) {
   if (!st && (st = assemble(m, &tab, hf, file_vocab, err))) {
     if (err && !strstr(err->msg, m->source)) sr_error_prefix(err, "%s", m->source);
   }
-  if (!st) {
-    int half = m->cfg.head_dim / 2;
-    m->rope_inv_freq = malloc(sizeof(float) * (size_t)half);
-    if (!m->rope_inv_freq) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
-    for (int k = 0; !st && k < half; k++)
-      m->rope_inv_freq[k] = (float)(1.0 / pow((double)m->cfg.rope_theta, (2.0 * k) / m->cfg.head_dim));
-  }
+  if (!st && (st = sr_qwen3_finish(m, opts, err))) sr_error_prefix(err, "%s", m->source);
   sr_wtable_free(&tab);
   free(gguf);
   if (st) {
@@ -268,6 +265,8 @@ sr_status sr_qwen3_load(const char *path, sr_qwen3 **out, sr_error *err) {
 
 void sr_qwen3_free(sr_qwen3 *m) {
   if (!m) return;
+  sr_qwen3_release_compute(m);
+  free(m->owned_weights);
   if (m->layers) {
     for (int i = 0; i < m->cfg.n_layers; i++) {
       free(m->layers[i].attn_norm);

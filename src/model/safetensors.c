@@ -18,9 +18,7 @@ static int json_int(const cJSON *o, const char *key, int dflt) {
   return cJSON_IsNumber(v) && v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX ? (int)v->valuedouble : dflt;
 }
 
-static sr_status parse_config(const char *dir, sr_qwen3_config *c, int *vocab, sr_error *err) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/config.json", dir);
+static sr_status parse_config_file(const char *path, sr_qwen3_config *c, int *vocab, sr_error *err) {
   char *text = NULL;
   size_t len = 0;
   sr_status st = sr_read_file(path, CONFIG_MAX_BYTES, &text, &len, err);
@@ -72,6 +70,24 @@ static sr_status parse_config(const char *dir, sr_qwen3_config *c, int *vocab, s
   cJSON_Delete(j);
   if (!st) st = sr_qwen3_check_config(c, path, err);
   return st;
+}
+
+static sr_status parse_config(const char *dir, sr_qwen3_config *c, int *vocab, sr_error *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  return parse_config_file(path, c, vocab, err);
+}
+
+sr_status sr_qwen3_read_config(const char *path, sr_qwen3_config *cfg, sr_error *err) {
+  sr_qwen3_config c = {0};
+  int vocab = 0;
+  sr_status st = parse_config_file(path, &c, &vocab, err);
+  if (st) return st;
+  if (vocab <= 0) return sr_fail(err, SR_ERR_FORMAT, "%s: no positive vocab_size", path);
+  c.vocab = vocab;
+  c.tied = true;
+  *cfg = c;
+  return SR_OK;
 }
 
 static int dtype_from_name(const char *s) {

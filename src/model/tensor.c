@@ -25,36 +25,7 @@ size_t sr_dtype_row_bytes(sr_dtype dt, int64_t cols) {
   return 0;
 }
 
-float sr_f16_to_f32(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t man = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0) {
-    if (man == 0) {
-      bits = sign;
-    } else {                       /* subnormal: renormalise */
-      int e = -1;
-      do { man <<= 1; e++; } while (!(man & 0x400u));
-      man &= 0x3ffu;
-      bits = sign | ((uint32_t)(127 - 15 - e) << 23) | (man << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (man << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-float sr_bf16_to_f32(uint16_t b) {
-  uint32_t bits = (uint32_t)b << 16;
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
+/* sr_f16_to_f32 and sr_bf16_to_f32 are defined once, in src/kernels/gemm.c (same exact conversions). */
 
 void sr_convert_to_f32(sr_dtype dt, const void *src, int64_t n, float *out) {
   const unsigned char *p = src;

@@ -34,8 +34,9 @@ const char *sr_dtype_name(sr_dtype dt);
 size_t sr_dtype_row_bytes(sr_dtype dt, int64_t cols);
 static inline size_t sr_tensor_row_bytes(const sr_tensor *t) { return sr_dtype_row_bytes(t->dtype, t->cols); }
 
+/* Exact conversions (defined in src/kernels/gemm.c, also declared in kernels/gemm.h). */
 float sr_f16_to_f32(uint16_t h);
-float sr_bf16_to_f32(uint16_t b);
+float sr_bf16_to_f32(uint16_t h);
 
 /* Converts row `r` (0 <= r < t->rows) of t into out[0..t->cols) as float32. */
 void sr_tensor_row_f32(const sr_tensor *t, int64_t r, float *out);

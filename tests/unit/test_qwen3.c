@@ -81,7 +81,7 @@ static void check_model(const cJSON *entry) {
   sr_qwen3 *m = NULL;
   CHECK_OK(sr_qwen3_load(path, &m, &err), &err);
   if (!m) { cJSON_Delete(ref); return; }
-  m->n_threads = 2;
+  CHECK_OK(sr_qwen3_set_threads(m, 2, &err), &err);
   const size_t D = (size_t)m->cfg.dim;
   const cJSON *seqs = cJSON_GetObjectItem(ref, "seqs");
   size_t mrl = (size_t)cJSON_GetObjectItem(ref, "mrl_dim")->valueint;
@@ -197,11 +197,154 @@ static void test_bad_calls(void) {
   sr_qwen3_free(m);
 }
 
+/* Max |hidden - ref| / max(1, max|ref|) over all sequences, and the min cosine of the embeddings, for a
+ * model loaded with compute precision `c`. */
+static void compute_errors(const cJSON *entry, sr_qwen3_compute c, double *hrel, double *cos_min) {
+  cJSON *ref = load_json(cJSON_GetObjectItem(entry, "ref")->valuestring);
+  sr_error err;
+  sr_qwen3 *m = NULL;
+  sr_qwen3_opts o = {.n_threads = 2, .compute = c};
+  *hrel = 1e9, *cos_min = -1;
+  CHECK_OK(sr_qwen3_load_opts(cJSON_GetObjectItem(entry, "path")->valuestring, &o, &m, &err), &err);
+  if (!m || !ref) { sr_qwen3_free(m); cJSON_Delete(ref); return; }
+  CHECK_INT(m->compute, c);
+  const size_t D = (size_t)m->cfg.dim;
+  double dh = 0, mref = 1, cs;
+  *cos_min = 1;
+  const cJSON *seqs = cJSON_GetObjectItem(ref, "seqs");
+  for (int s = 0; s < cJSON_GetArraySize(seqs); s++) {
+    size_t n;
+    int32_t *ids = ids_of(cJSON_GetArrayItem(seqs, s), &n);
+    float *h = malloc(sizeof(float) * n * D), e[1024];
+    CHECK_OK(sr_qwen3_forward(m, ids, n, false, h, &err), &err);
+    double r = compare(h, cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "hidden"), s), n * D, &dh, &cs);
+    if (r > mref) mref = r;
+    CHECK_OK(sr_qwen3_embed(m, ids, n, 0, e, &err), &err);
+    double de = 0;
+    compare(e, cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "embed"), s), D, &de, &cs);
+    if (cs < *cos_min) *cos_min = cs;
+    free(h);
+    free(ids);
+  }
+  *hrel = dh / mref;
+  sr_qwen3_free(m);
+  cJSON_Delete(ref);
+}
+
+/* bf16 and int8 compute against the same float64 reference. Stated tolerances (bf16 rounds weights AND
+ * activations to 8 significant bits, int8 quantises activations per row): bf16 hidden max|d| <= 1.5e-2
+ * of max|ref|, embedding cosine >= 0.9999; q8_0 hidden <= 6e-2, cosine >= 0.999 — about 3x the worst
+ * observed on the tiny models (bf16 4.5e-3 / 0.99998, q8_0 2.2e-2 / 0.99975). Neither meets the f32
+ * path's 1e-4, which is why AUTO compute is f32. */
+static void test_compute_precisions(void) {
+  if (g_skip || !g_manifest) return;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(g_manifest, "models")) {
+    const char *name = cJSON_GetObjectItem(it, "name")->valuestring;
+    double hb, cb, hq, cq;
+    compute_errors(it, SR_QWEN3_COMPUTE_BF16, &hb, &cb);
+    compute_errors(it, SR_QWEN3_COMPUTE_Q8_0, &hq, &cq);
+    printf("%-24s compute bf16: hidden rel %.2e min cos %.6f | q8_0: hidden rel %.2e min cos %.6f\n", name, hb, cb,
+           hq, cq);
+    CHECK_MSG(hb <= 1.5e-2 && cb >= 0.9999, "%s bf16: %g %g", name, hb, cb);
+    CHECK_MSG(hq <= 6e-2 && cq >= 0.999, "%s q8_0: %g %g", name, hq, cq);
+  }
+}
+
+/* The prefix-cached batch gives the scores of running each full sequence alone (same truncation). */
+static void test_rerank_batch(void) {
+  if (g_skip || !g_manifest) return;
+  char path[512];
+  snprintf(path, sizeof path, "%s/models/st_rerank", test_tmpdir());
+  cJSON *ref = NULL;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(g_manifest, "models"))
+    if (!strcmp(cJSON_GetObjectItem(it, "name")->valuestring, "st_rerank"))
+      ref = load_json(cJSON_GetObjectItem(it, "ref")->valuestring);
+  CHECK(ref != NULL);
+  if (!ref) return;
+  const cJSON *rr = cJSON_GetObjectItem(ref, "rerank");
+  size_t np, nb, ns;
+  int32_t *p = ids_of(cJSON_GetObjectItem(rr, "prefix"), &np), *b = ids_of(cJSON_GetObjectItem(rr, "body"), &nb),
+          *su = ids_of(cJSON_GetObjectItem(rr, "suffix"), &ns);
+  size_t mt = (size_t)cJSON_GetObjectItem(rr, "max_tokens")->valueint;
+  const int32_t *docs[5] = {b, b + 1, b, b + 2, b};
+  size_t lens[5] = {nb, nb - 1, 3, 1, 0};
+  sr_qwen3_compute cs[2] = {SR_QWEN3_COMPUTE_F32, SR_QWEN3_COMPUTE_BF16};
+  double maxd = 0;
+  for (int ci = 0; ci < 2; ci++) {
+    sr_error err;
+    sr_qwen3 *m = NULL;
+    sr_qwen3_opts o = {.n_threads = 2, .compute = cs[ci]};
+    CHECK_OK(sr_qwen3_load_opts(path, &o, &m, &err), &err);
+    if (!m) break;
+    size_t mts[2] = {mt, 0}, nss[2] = {ns, 0};
+    for (int v = 0; v < 4; v++) {
+      size_t maxt = mts[v & 1], nsuf = nss[v >> 1];
+      float got[5], want = 0;
+      CHECK_OK(sr_qwen3_rerank_batch(m, p, np, docs, lens, 5, su, nsuf, maxt, got, &err), &err);
+      for (int d = 0; d < 5; d++) {
+        CHECK_OK(sr_qwen3_rerank(m, p, np, docs[d], lens[d], su, nsuf, maxt, &want, NULL, &err), &err);
+        double diff = fabs(got[d] - want) / fmax(1, fabs(want));
+        if (diff > maxd) maxd = diff;
+        CHECK_MSG(diff <= 1e-5, "compute %d doc %d: batch %g vs alone %g", ci, d, got[d], want);
+      }
+    }
+    float s1;
+    CHECK_INT(sr_qwen3_rerank_batch(m, p, 0, docs, lens, 1, su, ns, 0, &s1, &err), SR_ERR_ARG);
+    CHECK_INT(sr_qwen3_rerank_batch(m, p, np, docs, lens, 1, su, ns, np + ns, &s1, &err), SR_ERR_ARG);
+    sr_qwen3_free(m);
+  }
+  printf("rerank batch (prefix K/V cache) vs each sequence alone: max rel diff %.2e\n", maxd);
+  free(p), free(b), free(su);
+  cJSON_Delete(ref);
+}
+
+/* A random in-memory model runs; thread count does not change results; last-only = last row. */
+static void test_random_model(void) {
+  sr_qwen3_config c = {.n_layers = 2, .dim = 64, .n_heads = 4, .n_kv_heads = 2, .head_dim = 16, .ffn_dim = 96,
+                       .vocab = 500, .max_pos = 0, .rms_eps = 1e-6f, .rope_theta = 10000};
+  sr_error err;
+  sr_qwen3 *m = NULL;
+  sr_qwen3_opts o = {.n_threads = 3};
+  CHECK_OK(sr_qwen3_random(&c, 42, &o, &m, &err), &err);
+  if (!m) return;
+  CHECK_INT(m->n_threads, 3);
+  CHECK_INT(m->compute, SR_QWEN3_COMPUTE_F32);
+  CHECK(strstr(sr_qwen3_gemm_path(m), "f32") != NULL);
+  enum { T = 300 };
+  int32_t ids[T];
+  for (int i = 0; i < T; i++) ids[i] = (i * 37 + 11) % 500;
+  float *a = malloc(sizeof(float) * T * 64), *bb = malloc(sizeof(float) * T * 64), last[64];
+  CHECK_OK(sr_qwen3_forward(m, ids, T, false, a, &err), &err);
+  CHECK_OK(sr_qwen3_set_threads(m, 1, &err), &err);
+  CHECK_INT(m->n_threads, 1);
+  CHECK_OK(sr_qwen3_forward(m, ids, T, false, bb, &err), &err);
+  CHECK_OK(sr_qwen3_forward(m, ids, T, true, last, &err), &err);
+  double md = 0, ml = 0;
+  for (int i = 0; i < T * 64; i++) md = fmax(md, fabs(a[i] - bb[i]));
+  for (int i = 0; i < 64; i++) ml = fmax(ml, fabs(last[i] - a[(T - 1) * 64 + i]));
+  CHECK_MSG(md <= 1e-5 && ml <= 1e-5, "threads diff %g, last-only diff %g", md, ml);
+  CHECK(isfinite(a[0]) && isfinite(a[T * 64 - 1]));
+  sr_qwen3_compute pc;
+  CHECK(sr_qwen3_compute_parse("q8_0", &pc) && pc == SR_QWEN3_COMPUTE_Q8_0);
+  CHECK(!sr_qwen3_compute_parse("f64", &pc));
+  free(a), free(bb);
+  sr_qwen3_free(m);
+  c.head_dim = 15;
+  m = (sr_qwen3 *)1;
+  CHECK_INT(sr_qwen3_random(&c, 1, NULL, &m, &err), SR_ERR_ARG);   /* odd head_dim */
+  CHECK(m == NULL);
+}
+
 int main(void) {
   RUN(test_setup);
   RUN(test_models_match_reference);
   RUN(test_bad_inputs);
   RUN(test_bad_calls);
+  RUN(test_compute_precisions);
+  RUN(test_rerank_batch);
+  RUN(test_random_model);
   cJSON_Delete(g_manifest);
   return test_summary();
 }

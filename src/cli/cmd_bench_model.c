@@ -1,0 +1,277 @@
+/* cmd_bench_model.c — `skillrouter bench-model --config CONFIG.json [--tokens N] [--batch B]
+ * [--dtype f32|bf16|q8_0] [--threads N] [--reps R] [--json] [--rerank-docs N [--doc-tokens N]
+ * [--prefix-tokens N] [--suffix-tokens N]]`.
+ *
+ * Builds a random-weight model of the config in memory (sr_qwen3_random; no file), runs B prefills of
+ * N random tokens (all positions, best of R) and reports tokens/s and achieved TFLOPS, counting
+ * 2 * (projection params) * tokens + causal attention (4 * Hq * d * sum of keys per query, per layer).
+ * The peak of the same instruction path is measured in the same run on the model's pool: a bare FMA
+ * loop for avx2/avx512 f32 and bf16 (the avx2-bf16 kernel widens to f32 and uses FMA), a
+ * vpmaddubsw+vpmaddwd loop for avx2-i8, vpdpbusd for avx512-vnni-i8, a tile loop for amx.
+ * --rerank-docs N also times N documents against one prefix: each full sequence alone
+ * (sr_qwen3_rerank) vs the prefix K/V cache (sr_qwen3_rerank_batch), and prints the speedup. */
+#include <immintrin.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "kernels/cpu.h"
+#include "model/qwen3.h"
+
+static double cpu_now(void) { /* CPU time of all threads of the process */
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- bare-loop peaks: each task runs ITERS x 12 independent chains; returns flops per task ---- */
+#define ITERS 4000000L
+
+__attribute__((target("avx2,fma"))) static void peak_fma256(void *ctx, size_t b, size_t e, int tid) {
+  (void)b, (void)e;
+  __m256 a[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+  for (long it = 0; it < ITERS; it++)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
+  for (int i = 1; i < 12; i++) a[0] = _mm256_add_ps(a[0], a[i]);
+  _mm256_storeu_ps((float *)ctx + 16 * tid, a[0]);
+}
+
+__attribute__((target("avx2"))) static void peak_i8_256(void *ctx, size_t b, size_t e, int tid) {
+  (void)b, (void)e;
+  __m256i a[12], x = _mm256_set1_epi8(3), w = _mm256_set1_epi8(-2), one = _mm256_set1_epi16(1);
+  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_epi32(i);
+  for (long it = 0; it < ITERS; it++) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), one));
+    __asm__ volatile("" : "+x"(x), "+x"(w)); /* keep the products inside the loop */
+  }
+  for (int i = 1; i < 12; i++) a[0] = _mm256_add_epi32(a[0], a[i]);
+  _mm256_storeu_si256((__m256i *)((float *)ctx + 16 * tid), a[0]);
+}
+
+__attribute__((target("avx512f"))) static void peak_fma512(void *ctx, size_t b, size_t e, int tid) {
+  (void)b, (void)e;
+  __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
+  for (long it = 0; it < ITERS; it++)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
+  for (int i = 1; i < 12; i++) a[0] = _mm512_add_ps(a[0], a[i]);
+  _mm512_storeu_ps((float *)ctx + 16 * tid, a[0]);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void peak_vnni512(void *ctx, size_t b, size_t e, int tid) {
+  (void)b, (void)e;
+  __m512i a[12], x = _mm512_set1_epi8(3), w = _mm512_set1_epi8(-2);
+  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_epi32(i);
+  for (long it = 0; it < ITERS; it++)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm512_dpbusd_epi32(a[i], x, w);
+  for (int i = 1; i < 12; i++) a[0] = _mm512_add_epi32(a[0], a[i]);
+  _mm512_storeu_si512((float *)ctx + 16 * tid, a[0]);
+}
+
+#define AMX_ITERS 500000L
+__attribute__((target("amx-tile,amx-bf16,amx-int8"))) static void peak_amx(void *ctx, size_t b, size_t e, int tid) {
+  (void)b, (void)e;
+  struct __attribute__((aligned(64))) { unsigned char pal, start, res[14]; unsigned short colsb[16]; unsigned char rows[16]; } cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.pal = 1;
+  for (int t = 0; t < 8; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
+  char buf[1024] __attribute__((aligned(64)));
+  memset(buf, 0, sizeof buf);
+  _tile_loadconfig(&cfg);
+  _tile_loadd(4, buf, 64);
+  _tile_loadd(5, buf, 64);
+  _tile_loadd(6, buf, 64);
+  _tile_loadd(7, buf, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (long it = 0; it < AMX_ITERS; it++) { /* bf16: 16x16x32 MACs per op (int8 would be 2x) */
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, (char *)ctx + 64 * (size_t)tid, 64);
+  _tile_release();
+}
+
+/* Peak GFLOPS of the instruction path of `path` on all pool threads (best of 3); 0 if none. */
+static double measure_peak(const sr_qwen3 *m, const char *path, const char **what) {
+  static float sink[256 * 64] __attribute__((aligned(64)));
+  sr_task_fn fn = NULL;
+  double per = 0;
+  if (!strcmp(path, "avx2-f32") || !strcmp(path, "avx2-bf16")) fn = peak_fma256, per = 12.0 * 16 * ITERS, *what = "bare FMA loop (ymm)";
+  else if (!strcmp(path, "avx2-i8")) fn = peak_i8_256, per = 12.0 * 64 * ITERS, *what = "vpmaddubsw+vpmaddwd loop (int8 ops)";
+  else if (!strcmp(path, "avx512-f32") || !strcmp(path, "avx512-bf16")) fn = peak_fma512, per = 12.0 * 32 * ITERS, *what = "bare FMA loop (zmm)";
+  else if (!strcmp(path, "avx512-vnni-i8")) fn = peak_vnni512, per = 12.0 * 128 * ITERS, *what = "vpdpbusd loop";
+  else if (!strncmp(path, "amx-", 4)) fn = peak_amx, per = 4.0 * 16 * 16 * 32 * 2 * AMX_ITERS * (strstr(path, "i8") ? 2 : 1), *what = "AMX tile loop (bf16 x2 for int8)";
+  if (!fn) { *what = "none (scalar path)"; return 0; }
+  int nt = m->n_threads;
+  double best = 1e30;
+  for (int r = 0; r < 3; r++) {
+    double t = now();
+    sr_parallel_for(m->pool, (size_t)nt, fn, sink);
+    t = now() - t;
+    if (t < best) best = t;
+  }
+  return per * nt / best * 1e-9;
+}
+
+static void random_ids(int32_t *ids, size_t n, int vocab, unsigned *s) {
+  for (size_t i = 0; i < n; i++) ids[i] = (int32_t)(((*s = *s * 1103515245u + 12345u) >> 8) % (unsigned)vocab);
+}
+
+/* FLOPs of the projections for one token, and of causal attention for `t` queries after `p` cached keys. */
+static double proj_flops(const sr_qwen3_config *c) {
+  double d = c->head_dim, qd = c->n_heads * d, kvd = c->n_kv_heads * d;
+  return 2.0 * c->n_layers * ((qd + 2 * kvd) * c->dim + c->dim * qd + 3.0 * c->dim * c->ffn_dim);
+}
+static double attn_flops(const sr_qwen3_config *c, double p, double t) {
+  return 4.0 * c->n_layers * c->n_heads * c->head_dim * (p * t + t * (t + 1) / 2);
+}
+
+static void bench_usage(FILE *f) {
+  fprintf(f, "usage: skillrouter bench-model --config CONFIG.json [--tokens N] [--batch B] [--dtype f32|bf16|q8_0]\n"
+             "       [--threads N] [--reps R] [--json] [--rerank-docs N [--doc-tokens N] [--prefix-tokens N]\n"
+             "       [--suffix-tokens N]]\n");
+}
+
+static int fail(const char *what, const sr_error *err) {
+  fprintf(stderr, "skillrouter bench-model: %s: %s\n", what, err->msg);
+  return 1;
+}
+
+/* Times N docs against one prefix without and with the K/V cache; fills the three results. */
+static int bench_rerank(sr_qwen3 *m, long nd, long doc_t, long pre_t, long suf_t, double *t_plain, double *t_cache,
+                        double *maxdiff) {
+  sr_error err;
+  unsigned s = 777;
+  int32_t *pre = malloc(sizeof(int32_t) * (size_t)pre_t), *suf = malloc(sizeof(int32_t) * (size_t)(suf_t + 1));
+  int32_t *docs = malloc(sizeof(int32_t) * (size_t)(nd * doc_t));
+  const int32_t **dp = malloc(sizeof(int32_t *) * (size_t)nd);
+  size_t *lens = malloc(sizeof(size_t) * (size_t)nd);
+  float *a = malloc(sizeof(float) * (size_t)nd), *b = malloc(sizeof(float) * (size_t)nd);
+  int rc = 0;
+  if (!pre || !suf || !docs || !dp || !lens || !a || !b) { fprintf(stderr, "out of memory\n"); rc = 1; goto done; }
+  random_ids(pre, (size_t)pre_t, m->cfg.vocab, &s);
+  random_ids(suf, (size_t)suf_t, m->cfg.vocab, &s);
+  random_ids(docs, (size_t)(nd * doc_t), m->cfg.vocab, &s);
+  for (long i = 0; i < nd; i++) dp[i] = docs + i * doc_t, lens[i] = (size_t)doc_t;
+  size_t mt = (size_t)(pre_t + doc_t + suf_t);
+  double t0 = now();
+  for (long i = 0; i < nd && !rc; i++)
+    if (sr_qwen3_rerank(m, pre, (size_t)pre_t, dp[i], lens[i], suf, (size_t)suf_t, mt, &a[i], NULL, &err)) rc = fail("rerank", &err);
+  double t1 = now();
+  if (!rc && sr_qwen3_rerank_batch(m, pre, (size_t)pre_t, dp, lens, (size_t)nd, suf, (size_t)suf_t, mt, b, &err))
+    rc = fail("rerank batch", &err);
+  double t2 = now();
+  *t_plain = t1 - t0, *t_cache = t2 - t1, *maxdiff = 0;
+  for (long i = 0; i < nd && !rc; i++) *maxdiff = fmax(*maxdiff, fabs(a[i] - b[i]) / fmax(1, fabs(a[i])));
+done:
+  free(pre), free(suf), free(docs), free(dp), free(lens), free(a), free(b);
+  return rc;
+}
+
+int cmd_bench_model(int argc, char **argv) {
+  const char *config = NULL;
+  long tokens = 512, batch = 1, threads = 0, reps = 3, nd = 0, doc_t = 600, pre_t = 100, suf_t = 5;
+  bool json = false;
+  sr_qwen3_opts opts = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { bench_usage(stdout); return 0; }
+    if (!strcmp(a, "--json")) json = true;
+    else if (i + 1 < argc && !strcmp(a, "--config")) config = argv[++i];
+    else if (i + 1 < argc && !strcmp(a, "--tokens")) tokens = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--batch")) batch = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--threads")) threads = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--reps")) reps = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--rerank-docs")) nd = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--doc-tokens")) doc_t = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--prefix-tokens")) pre_t = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--suffix-tokens")) suf_t = strtol(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(a, "--dtype")) {
+      if (!sr_qwen3_compute_parse(argv[++i], &opts.compute)) {
+        fprintf(stderr, "skillrouter bench-model: --dtype must be f32, bf16 or q8_0\n");
+        return 2;
+      }
+    } else { fprintf(stderr, "skillrouter bench-model: unknown option %s\n", a); bench_usage(stderr); return 2; }
+  }
+  if (!config || tokens < 1 || batch < 1 || reps < 1 || nd < 0 || doc_t < 1 || pre_t < 1 || suf_t < 0) {
+    bench_usage(stderr);
+    return 2;
+  }
+  opts.n_threads = (int)threads;
+  sr_error err;
+  sr_qwen3_config cfg;
+  sr_qwen3 *m = NULL;
+  if (sr_qwen3_read_config(config, &cfg, &err)) return fail("config", &err);
+  double tl = now();
+  if (sr_qwen3_random(&cfg, 1234, &opts, &m, &err)) return fail("random model", &err);
+  tl = now() - tl;
+  const char *path = sr_qwen3_gemm_path(m), *dash = strchr(path, '-');
+  char isa[16];
+  snprintf(isa, sizeof isa, "%.*s", dash ? (int)(dash - path) : (int)strlen(path), path);
+  const size_t T = (size_t)tokens, D = (size_t)cfg.dim;
+  int32_t *ids = malloc(sizeof(int32_t) * T);
+  float *h = malloc(sizeof(float) * T * D);
+  if (!ids || !h) { free(ids), free(h), sr_qwen3_free(m); fprintf(stderr, "out of memory\n"); return 1; }
+  unsigned s = 42;
+  random_ids(ids, T, cfg.vocab, &s);
+  int rc = 0;
+  double best = 1e30, best_cpu = 0;
+  for (long r = 0; r < reps && !rc; r++) {
+    double t = now(), c = cpu_now();
+    for (long b = 0; b < batch && !rc; b++)
+      if (sr_qwen3_forward(m, ids, T, false, h, &err)) rc = fail("forward", &err);
+    t = now() - t, c = cpu_now() - c;
+    if (t < best) best = t, best_cpu = c;
+  }
+  /* share of the wall time the threads were on a CPU: < 1 means other processes took cores */
+  double util = best_cpu / (best * m->n_threads);
+  const char *peak_what = "";
+  double peak = rc ? 0 : measure_peak(m, path, &peak_what) * 1e-3;
+  double flops = (double)batch * (proj_flops(&cfg) * (double)T + attn_flops(&cfg, 0, (double)T));
+  double tps = (double)(batch * tokens) / best, tflops = flops / best * 1e-12, ratio = peak > 0 ? tflops / peak : 0;
+  double tp = 0, tc = 0, md = 0;
+  if (!rc && nd > 0) rc = bench_rerank(m, nd, doc_t, pre_t, suf_t, &tp, &tc, &md);
+  if (!rc && json) {
+    printf("{\"tokens_per_s\": %.3f, \"tflops\": %.5f, \"peak_tflops\": %.5f, \"peak_ratio\": %.4f, \"isa\": \"%s\", "
+           "\"path\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"tokens\": %ld, \"batch\": %ld, \"seconds\": %.4f, "
+           "\"cpu_util\": %.3f",
+           tps, tflops, peak, ratio, isa, path, sr_qwen3_compute_name(m->compute), m->n_threads, tokens, batch, best, util);
+    if (nd > 0)
+      printf(", \"rerank_docs\": %ld, \"doc_tokens\": %ld, \"prefix_tokens\": %ld, \"suffix_tokens\": %ld, "
+             "\"rerank_s_no_cache\": %.4f, \"rerank_s_cache\": %.4f, \"rerank_speedup\": %.4f, \"rerank_max_rel_diff\": %.3g",
+             nd, doc_t, pre_t, suf_t, tp, tc, tp / tc, md);
+    printf("}\n");
+  } else if (!rc) {
+    printf("model: %s (random weights, built in %.2f s): %d layers, hidden %d, ffn %d, heads %d/%d x %d\n", config, tl,
+           cfg.n_layers, cfg.dim, cfg.ffn_dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim);
+    printf("compute %s, kernel path %s, %d threads\n", sr_qwen3_compute_name(m->compute), path, m->n_threads);
+    printf("prefill %ld x %ld tokens: best of %ld %.3f s, %.1f tokens/s, %.4f TFLOPS (threads on CPU %.0f%% of the time)\n",
+           batch, tokens, reps, best, tps, tflops, 100 * util);
+    printf("peak (%s, same run, %d threads): %.4f TFLOPS; ratio %.1f%%\n", peak_what, m->n_threads, peak, 100 * ratio);
+    if (nd > 0)
+      printf("rerank %ld docs x %ld tokens, prefix %ld, suffix %ld: each alone %.2f s, prefix K/V cache %.2f s, "
+             "speedup %.2fx (max rel score diff %.2g)\n", nd, doc_t, pre_t, suf_t, tp, tc, tp / tc, md);
+  }
+  free(ids), free(h);
+  sr_qwen3_free(m);
+  return rc;
+}
