@@ -11,7 +11,6 @@
  *      -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -o build/bench_gemm
  *   OPENBLAS_CORETYPE=SkylakeX build/bench_gemm [reps [M]]   # Debian's OpenBLAS misdetects SPR
  */
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "kernels/gemm.h"
+#include "kernels/peak.h"
 #include "kernels/threadpool.h"
 
 #ifdef HAVE_OPENBLAS
@@ -32,77 +32,6 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- bare-loop peaks (per thread, run on every pool thread at once) ---- */
-
-#define PEAK_ITERS 20000000L
-
-__attribute__((target("avx2,fma"))) static void peak_avx2(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e, (void)tid;
-  __m256 a[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
-  for (long it = 0; it < PEAK_ITERS; it++)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
-  __m256 s = a[0];
-  for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, a[i]);
-  _mm256_storeu_ps((float *)ctx + 16 * tid, s);
-}
-
-__attribute__((target("avx512f"))) static void peak_avx512(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
-  for (long it = 0; it < PEAK_ITERS; it++)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
-  __m512 s = a[0];
-  for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, a[i]);
-  _mm512_storeu_ps((float *)ctx + 16 * tid, s);
-}
-
-#define AMX_ITERS 2000000L
-__attribute__((target("amx-tile,amx-bf16"))) static void peak_amx(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e, (void)tid;
-  struct __attribute__((aligned(64))) {
-    unsigned char pal, start, res[14];
-    unsigned short colsb[16];
-    unsigned char rows[16];
-  } cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.pal = 1;
-  for (int t = 0; t < 8; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
-  static char buf[2048] __attribute__((aligned(64)));
-  _tile_loadconfig(&cfg);
-  _tile_loadd(4, buf, 64);
-  _tile_loadd(5, buf, 64);
-  _tile_loadd(6, buf, 64);
-  _tile_loadd(7, buf, 64);
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  for (long it = 0; it < AMX_ITERS; it++) {
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, (char *)ctx + 1024 * (size_t)tid, 64);
-  _tile_release();
-}
-
-static double run_peak(sr_threadpool *pool, sr_task_fn fn, double flops_per_thread, int reps) {
-  static float sink[64 * 256] __attribute__((aligned(64)));
-  double best = 1e30;
-  int nt = sr_threadpool_size(pool);
-  for (int r = 0; r < reps; r++) {
-    double t = now();
-    sr_parallel_for(pool, (size_t)nt, fn, sink);
-    t = now() - t;
-    if (t < best) best = t;
-  }
-  return flops_per_thread * nt / best * 1e-9;
-}
 
 /* ---- GEMM ---- */
 
@@ -133,9 +62,9 @@ int main(int argc, char **argv) {
     sr_error err;
     if (sr_threadpool_create(&pool, nt, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
     printf("\n== %d thread(s) ==\n", nt);
-    if (f->avx2_fma) printf("peak bare FMA loop avx2   : %8.1f GFLOPS\n", run_peak(pool, peak_avx2, 12.0 * 8 * 2 * PEAK_ITERS, 3));
-    if (f->avx512) printf("peak bare FMA loop avx512 : %8.1f GFLOPS\n", run_peak(pool, peak_avx512, 12.0 * 16 * 2 * PEAK_ITERS, 3));
-    if (f->amx) printf("peak bare tile loop amx   : %8.1f GFLOPS\n", run_peak(pool, peak_amx, 4.0 * 16 * 16 * 32 * 2 * AMX_ITERS, 3));
+    if (f->avx2_fma) printf("peak bare FMA loop avx2   : %8.1f GFLOPS\n", sr_peak_gflops(SR_PEAK_FMA256, pool, 3));
+    if (f->avx512) printf("peak bare FMA loop avx512 : %8.1f GFLOPS\n", sr_peak_gflops(SR_PEAK_FMA512, pool, 3));
+    if (f->amx) printf("peak bare tile loop amx   : %8.1f GFLOPS\n", sr_peak_gflops(SR_PEAK_AMX_BF16, pool, 3));
     printf("%-20s", "GFLOPS");
     for (size_t s = 0; s < NSHAPES; s++) printf(" %18s", shapes[s].name);
     printf("\n");

@@ -1,4 +1,4 @@
-/* cli_model.c — see cli_model.h. Compiles without the tokenizer (then loading fails with a message). */
+/* cli_model.c — see cli_model.h. */
 #include "cli/cli_model.h"
 
 #include <stdio.h>
@@ -7,18 +7,8 @@
 
 #include "util/fileio.h"
 
-#if __has_include("model/tokenizer.h")
-#include "model/tokenizer.h"
-#define HAVE_TOKENIZER 1
-#else
-#define HAVE_TOKENIZER 0
-#endif
-
-bool cli_have_tokenizer(void) { return HAVE_TOKENIZER; }
-
 sr_status cli_model_load(const char *model_path, const char *tok_dir, int n_threads, cli_model *out, sr_error *err) {
   memset(out, 0, sizeof *out);
-#if HAVE_TOKENIZER
   char dir[4096];
   if (tok_dir) {
     snprintf(dir, sizeof dir, "%s", tok_dir);
@@ -54,25 +44,14 @@ sr_status cli_model_load(const char *model_path, const char *tok_dir, int n_thre
   }
   out->tok = tok;
   return SR_OK;
-#else
-  (void)model_path; (void)tok_dir; (void)n_threads;
-  return sr_fail(err, SR_ERR_UNSUPPORTED, "this build has no tokenizer (src/model/tokenizer.h)");
-#endif
 }
 
 sr_status cli_encode(const cli_model *m, const char *text, int32_t **ids, size_t *n, sr_error *err) {
-#if HAVE_TOKENIZER
   return sr_tokenizer_encode(m->tok, text, strlen(text), ids, n, err);
-#else
-  (void)m; (void)text; *ids = NULL; *n = 0;
-  return sr_fail(err, SR_ERR_UNSUPPORTED, "this build has no tokenizer");
-#endif
 }
 
 void cli_model_free(cli_model *m) {
-#if HAVE_TOKENIZER
   sr_tokenizer_free(m->tok);
-#endif
   sr_qwen3_free(m->model);
   memset(m, 0, sizeof *m);
 }

@@ -8,14 +8,12 @@
 #include <stdint.h>
 
 #include "model/qwen3.h"
+#include "model/tokenizer.h"
 #include "util/status.h"
-
-/* True when the program was built with the tokenizer (src/model/tokenizer.h). */
-bool cli_have_tokenizer(void);
 
 typedef struct cli_model {
   sr_qwen3 *model;
-  void *tok;           /* sr_tokenizer * when built with the tokenizer */
+  sr_tokenizer *tok;
 } cli_model;
 
 /* Loads the model at model_path and the tokenizer from tok_dir (NULL: the model directory, or the

@@ -10,7 +10,6 @@
  * vpmaddubsw+vpmaddwd loop for avx2-i8, vpdpbusd for avx512-vnni-i8, a tile loop for amx.
  * --rerank-docs N also times N documents against one prefix: each full sequence alone
  * (sr_qwen3_rerank) vs the prefix K/V cache (sr_qwen3_rerank_batch), and prints the speedup. */
-#include <immintrin.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "kernels/cpu.h"
+#include "kernels/peak.h"
 #include "model/qwen3.h"
 
 static double cpu_now(void) { /* CPU time of all threads of the process */
@@ -33,103 +33,20 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- bare-loop peaks: each task runs ITERS x 12 independent chains; returns flops per task ---- */
-#define ITERS 4000000L
-
-__attribute__((target("avx2,fma"))) static void peak_fma256(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  __m256 a[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
-  for (long it = 0; it < ITERS; it++)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
-  for (int i = 1; i < 12; i++) a[0] = _mm256_add_ps(a[0], a[i]);
-  _mm256_storeu_ps((float *)ctx + 16 * tid, a[0]);
-}
-
-__attribute__((target("avx2"))) static void peak_i8_256(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  __m256i a[12], x = _mm256_set1_epi8(3), w = _mm256_set1_epi8(-2), one = _mm256_set1_epi16(1);
-  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_epi32(i);
-  for (long it = 0; it < ITERS; it++) {
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), one));
-    __asm__ volatile("" : "+x"(x), "+x"(w)); /* keep the products inside the loop */
-  }
-  for (int i = 1; i < 12; i++) a[0] = _mm256_add_epi32(a[0], a[i]);
-  _mm256_storeu_si256((__m256i *)((float *)ctx + 16 * tid), a[0]);
-}
-
-__attribute__((target("avx512f"))) static void peak_fma512(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
-  for (long it = 0; it < ITERS; it++)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
-  for (int i = 1; i < 12; i++) a[0] = _mm512_add_ps(a[0], a[i]);
-  _mm512_storeu_ps((float *)ctx + 16 * tid, a[0]);
-}
-
-__attribute__((target("avx512f,avx512vnni"))) static void peak_vnni512(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  __m512i a[12], x = _mm512_set1_epi8(3), w = _mm512_set1_epi8(-2);
-  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_epi32(i);
-  for (long it = 0; it < ITERS; it++)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm512_dpbusd_epi32(a[i], x, w);
-  for (int i = 1; i < 12; i++) a[0] = _mm512_add_epi32(a[0], a[i]);
-  _mm512_storeu_si512((float *)ctx + 16 * tid, a[0]);
-}
-
-#define AMX_ITERS 500000L
-__attribute__((target("amx-tile,amx-bf16,amx-int8"))) static void peak_amx(void *ctx, size_t b, size_t e, int tid) {
-  (void)b, (void)e;
-  struct __attribute__((aligned(64))) { unsigned char pal, start, res[14]; unsigned short colsb[16]; unsigned char rows[16]; } cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.pal = 1;
-  for (int t = 0; t < 8; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
-  char buf[1024] __attribute__((aligned(64)));
-  memset(buf, 0, sizeof buf);
-  _tile_loadconfig(&cfg);
-  _tile_loadd(4, buf, 64);
-  _tile_loadd(5, buf, 64);
-  _tile_loadd(6, buf, 64);
-  _tile_loadd(7, buf, 64);
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  for (long it = 0; it < AMX_ITERS; it++) { /* bf16: 16x16x32 MACs per op (int8 would be 2x) */
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, (char *)ctx + 64 * (size_t)tid, 64);
-  _tile_release();
-}
-
-/* Peak GFLOPS of the instruction path of `path` on all pool threads (best of 3); 0 if none. */
+/* Peak G ops/s of the instruction path of `path` on all the model's pool threads (best of 3); 0 if none. */
 static double measure_peak(const sr_qwen3 *m, const char *path, const char **what) {
-  static float sink[256 * 64] __attribute__((aligned(64)));
-  sr_task_fn fn = NULL;
-  double per = 0;
-  if (!strcmp(path, "avx2-f32") || !strcmp(path, "avx2-bf16")) fn = peak_fma256, per = 12.0 * 16 * ITERS, *what = "bare FMA loop (ymm)";
-  else if (!strcmp(path, "avx2-i8")) fn = peak_i8_256, per = 12.0 * 64 * ITERS, *what = "vpmaddubsw+vpmaddwd loop (int8 ops)";
-  else if (!strcmp(path, "avx512-f32") || !strcmp(path, "avx512-bf16")) fn = peak_fma512, per = 12.0 * 32 * ITERS, *what = "bare FMA loop (zmm)";
-  else if (!strcmp(path, "avx512-vnni-i8")) fn = peak_vnni512, per = 12.0 * 128 * ITERS, *what = "vpdpbusd loop";
-  else if (!strncmp(path, "amx-", 4)) fn = peak_amx, per = 4.0 * 16 * 16 * 32 * 2 * AMX_ITERS * (strstr(path, "i8") ? 2 : 1), *what = "AMX tile loop (bf16 x2 for int8)";
-  if (!fn) { *what = "none (scalar path)"; return 0; }
-  int nt = m->n_threads;
-  double best = 1e30;
-  for (int r = 0; r < 3; r++) {
-    double t = now();
-    sr_parallel_for(m->pool, (size_t)nt, fn, sink);
-    t = now() - t;
-    if (t < best) best = t;
+  sr_peak_loop loop;
+  if (!strcmp(path, "avx2-f32") || !strcmp(path, "avx2-bf16")) loop = SR_PEAK_FMA256;
+  else if (!strcmp(path, "avx2-i8")) loop = SR_PEAK_I8_256;
+  else if (!strcmp(path, "avx512-f32") || !strcmp(path, "avx512-bf16")) loop = SR_PEAK_FMA512;
+  else if (!strcmp(path, "avx512-vnni-i8")) loop = SR_PEAK_VNNI512;
+  else if (!strncmp(path, "amx-", 4)) loop = strstr(path, "i8") ? SR_PEAK_AMX_I8 : SR_PEAK_AMX_BF16;
+  else {
+    *what = "none (scalar path)";
+    return 0;
   }
-  return per * nt / best * 1e-9;
+  *what = sr_peak_describe(loop);
+  return sr_peak_gflops(loop, m->pool, 3);
 }
 
 static void random_ids(int32_t *ids, size_t n, int vocab, unsigned *s) {
