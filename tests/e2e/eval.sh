@@ -8,7 +8,7 @@ PY=${PYTHON:-/usr/bin/python3}
 D=$T_DIR
 
 if [ ! -x "$SR" ]; then
-  t_skip "eval: $SR not built"
+  t_fail "eval: $SR not built"
   t_done; exit $?
 fi
 
@@ -88,6 +88,6 @@ if "$SR" index -o "$D/x.idx" "$D/pool.jsonl" >/dev/null 2>&1 && [ -f "$D/x.idx" 
   t_check "index count" test "$(json_get "$D/idx.json" 'j["count"]')" = "2"
   t_check "index routed t1" test "$(json_get "$D/routed.json" 'j["t1"][0] in ("s/pdf", "c/pdf-copy")')" = "True"
 else
-  t_skip "eval -i: could not build an index with '$SR index -o X.idx pool.jsonl'"
+  t_fail "eval -i: could not build an index with '$SR index -o X.idx pool.jsonl'"
 fi
 t_done
