@@ -11,6 +11,7 @@
 #include "eval/bench_data.h"
 #include "eval/eval.h"
 #include "eval/eval_route.h"
+#include "eval/eval_route_model.h"
 #include "index/index.h"
 
 #define MAX_POOLS 16
@@ -57,7 +58,39 @@ typedef struct eval_args {
   size_t k;
   int json, report;
   sr_bm25f_params bm25f;
+  const char *model;          /* --model FILE (default model file) */
+  int no_rerank, no_dense;
+  size_t model_list;
 } eval_args;
+
+/* Routes the tasks with the default model; prints the lexical stage's headline metrics on stderr. */
+static sr_status route_with_model(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts,
+                                  const eval_args *a, sr_predictions *pred, size_t *not_routed, sr_eval_latency *lat,
+                                  sr_error *err) {
+  sr_default_model m;
+  sr_status st = sr_default_model_load(a->model, &m, err);
+  if (st) return st;
+  sr_default_route_opts ro = {.list = a->model_list, .no_rerank = a->no_rerank, .no_dense = a->no_dense};
+  sr_default_router *r = NULL;
+  sr_predictions lex = SR_PREDICTIONS_INIT;
+  double t0 = cli_now();
+  st = sr_default_router_new(ix, &m, &ro, &r, err);
+  if (!st && sr_default_router_vectors_computed(r))
+    fprintf(stderr, "skillrouter eval: the index has no vectors of this model; computed them in memory (%.1f s)\n",
+            cli_now() - t0);
+  if (!st) st = sr_eval_route_bench_model(ix, r, bench, opts, a->k, pred, &lex, not_routed, lat, err);
+  sr_eval_result *res = NULL;
+  if (!st && !(st = sr_eval_run(bench, &lex, opts, &res, err))) {
+    const double *s = res->strict[SR_SPLIT_ALL].mean;
+    fprintf(stderr, "stage 1 (lexical BM25F): Hit@1 %.4f  MRR@10 %.4f  R@10 %.4f  R@20 %.4f  R@50 %.4f\n",
+            s[SR_M_HIT1], s[SR_M_MRR10], s[SR_M_RECALL10], s[SR_M_RECALL20], s[SR_M_RECALL50]);
+  }
+  sr_eval_result_free(res);
+  sr_predictions_free(&lex);
+  sr_default_router_free(r);
+  sr_default_model_free(&m);
+  return st;
+}
 
 /* Parses argv into a; returns 0, or 2 after printing a usage error (or -1 after --help). */
 static int parse_args(int argc, char **argv, eval_args *a) {
@@ -76,6 +109,8 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     if (r > 0) continue;
     if (!strcmp(o, "--json")) { a->json = 1; continue; }
     if (!strcmp(o, "--report")) { a->report = 1; continue; }
+    if (!strcmp(o, "--no-rerank")) { a->no_rerank = 1; continue; }
+    if (!strcmp(o, "--no-dense")) { a->no_dense = 1; continue; }
     if (i + 1 >= argc) {
       fprintf(stderr, "skillrouter eval: %s: %s\n", o, o[0] == '-' ? "missing value (see --help)" : "unexpected argument");
       return 2;
@@ -88,6 +123,10 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     else if (!strcmp(o, "--bench")) a->bench = v;
     else if (!strcmp(o, "--equivalents")) a->equivalents = v;
     else if (!strcmp(o, "--predictions-out")) a->predictions_out = v;
+    else if (!strcmp(o, "--model")) a->model = v;
+    else if (!strcmp(o, "--model-list")) {
+      if (!cli_parse_size(o, v, &a->model_list)) return 2;
+    }
     else if (!strcmp(o, "--pool")) {
       if (a->n_pools == MAX_POOLS) {
         fprintf(stderr, "skillrouter eval: at most %d --pool files\n", MAX_POOLS);
@@ -240,7 +279,11 @@ int cmd_eval(int argc, char **argv) {
     opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
     size_t not_routed = 0;
     sr_eval_latency lat;
-    st = sr_eval_route_bench(ix, bench, &opts, a.k, &a.bm25f, &pred, &not_routed, &lat, &err);
+    if (a.model) {
+      st = route_with_model(ix, bench, &opts, &a, &pred, &not_routed, &lat, &err);
+    } else {
+      st = sr_eval_route_bench(ix, bench, &opts, a.k, &a.bm25f, &pred, &not_routed, &lat, &err);
+    }
     if (!st)
       fprintf(stderr, "routing latency over %zu queries (index loaded): p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
               lat.queries, lat.p50_ms, lat.p99_ms, lat.mean_ms, lat.max_ms);
