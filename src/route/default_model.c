@@ -24,7 +24,8 @@ typedef struct model_header {
   uint32_t version, n_sections;
   uint64_t table_offset, file_size;
   uint32_t table_crc;
-  uint8_t reserved[28];
+  uint32_t body_crc;         /* crc32 of bytes [64, file_size): padding and gaps included */
+  uint8_t reserved[24];      /* zero */
 } model_header;   /* 64 bytes */
 
 typedef struct model_section {
@@ -104,6 +105,7 @@ sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_
   h.table_offset = table;
   h.file_size = b.len;
   h.table_crc = (uint32_t)crc32(0L, (const Bytef *)b.data + table, (uInt)(ns * sizeof *sec));
+  if (b.data && b.len >= sizeof h) h.body_crc = (uint32_t)crc32(0L, (const Bytef *)b.data + sizeof h, (uInt)(b.len - sizeof h));
   if (!b.data || b.len < sizeof h) {
     sr_buf_free(&b);
     return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
@@ -152,6 +154,15 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
       map.len - h.table_offset != (uint64_t)h.n_sections * sizeof(model_section)) {
     sr_map_close(&map);
     return corrupt(err, path, "truncated or inconsistent sizes");
+  }
+  for (size_t i = 0; i < sizeof h.reserved; i++)
+    if (h.reserved[i]) {
+      sr_map_close(&map);
+      return corrupt(err, path, "reserved header bytes are not zero");
+    }
+  if ((uint32_t)crc32(0L, d + sizeof h, (uInt)(map.len - sizeof h)) != h.body_crc) {
+    sr_map_close(&map);
+    return corrupt(err, path, "checksum mismatch (the file is damaged)");
   }
   if ((uint32_t)crc32(0L, d + h.table_offset, (uInt)(h.n_sections * sizeof(model_section))) != h.table_crc) {
     sr_map_close(&map);

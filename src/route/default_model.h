@@ -1,8 +1,9 @@
 /* default_model.h — the default model file: the static bi-encoder and the reranker together, as
  * shipped in models/default.srm and written by `skillrouter train`.
  *
- * File (little-endian): header {magic "SKRMODL1", u32 version (1), u32 section count, u64 file size,
- * u32 crc32 of the section table, reserved} (64 bytes), then sections each with {u32 tag, u32 crc32,
+ * File (little-endian): header {magic "SKRMODL1", u32 version (1), u32 section count, u64 table offset,
+ * u64 file size, u32 crc32 of the section table, u32 crc32 of everything after the header, 24 zero
+ * bytes} (64 bytes), then sections each with {u32 tag, u32 crc32,
  * u64 offset, u64 size} in a table at the end:
  *   META  UTF-8 JSON: name, training recipe, data, metrics (the model card's numbers)
  *   SENC  u32 n_buckets, u32 dim, u64 seed, f32 field_weight[3], u32 reserved, then f16 emb[n_buckets*dim]

@@ -74,7 +74,7 @@ static void append_words(sr_buf *out, const char *b, const char *e, size_t *budg
     for (const char *c = w; c < p; c++)
       if (!strchr("#*->`_=+|", *c)) { markup = false; break; }
     if (markup) continue;
-    if (out->len) sr_buf_putc(out, ' ');
+    if (out->len && !isspace((unsigned char)out->data[out->len - 1])) sr_buf_putc(out, ' ');
     sr_buf_append(out, w, (size_t)(p - w));
     (*budget)--;
     (*words)++;
