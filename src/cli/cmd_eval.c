@@ -12,6 +12,8 @@
 #include "eval/eval.h"
 #include "eval/eval_route.h"
 #include "eval/eval_route_model.h"
+#include "cli/cli_default_model.h"
+#include "index/vectors.h"
 #include "index/index.h"
 
 #define MAX_POOLS 16
@@ -44,6 +46,11 @@ static const char USAGE[] =
     "  --report            per task: its split and the 1-based rank of each ground-truth skill ('-' when\n"
     "                      absent); with --json, a \"tasks\" array instead\n"
     "  --predictions-out F write the rankings scored (the predictions format)\n"
+    "  --model FILE        route with this default-model file (used automatically when the index holds\n"
+    "                      the bundled model's vectors); the lexical stage's metrics go to stderr\n"
+    "  --no-model          the plain lexical router\n"
+    "  --no-rerank, --no-dense, --model-list N   ablations of the default model (fuse the two lists by\n"
+    "                      reciprocal rank; lexical list only; candidates per list, default 20)\n"
     "\n"
     "Repeated ids inside a ranking are kept, as the official evaluator does: a repeat of a relevant id\n"
     "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n"
@@ -59,7 +66,8 @@ typedef struct eval_args {
   int json, report;
   sr_bm25f_params bm25f;
   const char *model;          /* --model FILE (default model file) */
-  int no_rerank, no_dense;
+  int no_rerank, no_dense, no_model;
+  char model_buf[4200];
   size_t model_list;
 } eval_args;
 
@@ -111,6 +119,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     if (!strcmp(o, "--report")) { a->report = 1; continue; }
     if (!strcmp(o, "--no-rerank")) { a->no_rerank = 1; continue; }
     if (!strcmp(o, "--no-dense")) { a->no_dense = 1; continue; }
+    if (!strcmp(o, "--no-model")) { a->no_model = 1; continue; }
     if (i + 1 >= argc) {
       fprintf(stderr, "skillrouter eval: %s: %s\n", o, o[0] == '-' ? "missing value (see --help)" : "unexpected argument");
       return 2;
@@ -279,7 +288,12 @@ int cmd_eval(int argc, char **argv) {
     opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
     size_t not_routed = 0;
     sr_eval_latency lat;
-    if (a.model) {
+    sr_vec_view vv;
+    if (!a.model && !a.no_model && sr_index_vectors(ix, &vv) &&
+        !strncmp(vv.info->model_id, "skillrouter-default:", 20) &&
+        cli_default_model_find(NULL, false, a.model_buf, sizeof a.model_buf))
+      a.model = a.model_buf;
+    if (a.model && !a.no_model) {
       st = route_with_model(ix, bench, &opts, &a, &pred, &not_routed, &lat, &err);
     } else {
       st = sr_eval_route_bench(ix, bench, &opts, a.k, &a.bm25f, &pred, &not_routed, &lat, &err);

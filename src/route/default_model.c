@@ -2,6 +2,7 @@
 #include "route/default_model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,10 @@ sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_
   }
   for (size_t i = 0; i < ne; i++) {
     uint16_t hv = sr_f32_to_f16(m->enc.emb[i]);
+    sr_buf_append(&b, &hv, 2);
+  }
+  for (size_t i = 0; i < m->enc.n_buckets; i++) {
+    uint16_t hv = sr_f32_to_f16(m->enc.idf[i]);
     sr_buf_append(&b, &hv, 2);
   }
   sec[ns++] = (model_section){SEC_SENC, 0, start, b.len - start};
@@ -195,7 +200,7 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
   memcpy(u, senc, sizeof u);
   uint64_t seed;
   memcpy(&seed, senc + 8, 8);
-  if (!u[0] || (u[0] & (u[0] - 1)) || !u[1] || u[1] > 4096 || senc_n != 32 + (uint64_t)u[0] * u[1] * 2) {
+  if (!u[0] || (u[0] & (u[0] - 1)) || !u[1] || u[1] > 4096 || senc_n != 32 + (uint64_t)u[0] * u[1] * 2 + (uint64_t)u[0] * 2) {
     sr_map_close(&map);
     return corrupt(err, path, "encoder section has bad dimensions");
   }
@@ -205,8 +210,10 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
   memcpy(m->enc.field_weight, senc + 16, sizeof m->enc.field_weight);
   size_t ne = (size_t)u[0] * u[1];
   m->enc.emb = malloc(ne * sizeof *m->enc.emb);
+  m->enc.idf = malloc((size_t)u[0] * sizeof *m->enc.idf);
   m->enc.owned = true;
-  if (!m->enc.emb) {
+  if (!m->enc.emb || !m->enc.idf) {
+    sr_default_model_free(m);
     sr_map_close(&map);
     return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
   }
@@ -215,6 +222,16 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
     uint16_t hv;
     memcpy(&hv, e16 + 2 * i, 2);
     m->enc.emb[i] = sr_half_to_f32(hv);
+  }
+  for (size_t i = 0; i < u[0]; i++) {
+    uint16_t hv;
+    memcpy(&hv, e16 + 2 * ne + 2 * i, 2);
+    m->enc.idf[i] = sr_half_to_f32(hv);
+    if (!(m->enc.idf[i] >= 0) || isinf(m->enc.idf[i])) {
+      sr_map_close(&map);
+      sr_default_model_free(m);
+      return corrupt(err, path, "encoder row weights are not finite and non-negative");
+    }
   }
   if (ltrn) {
     uint32_t v[2];

@@ -212,7 +212,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     r->cap_qrows = r->qrows ? r->bag.n : 0;
     if (!r->qrows) return sr_fail(err, SR_ERR_NOMEM, "default router: out of memory");
   }
-  size_t nr = sr_senc_query_rows(r->bag.terms, r->bag.n, r->qrows);
+  size_t nr = sr_senc_query_rows(&r->m->enc, r->bag.terms, r->bag.n, r->qrows);
   float qnorm = sr_senc_pool(&r->m->enc, r->qrows, nr, r->qv);
   if (!r->o.no_dense && qnorm > 0) {
     sr_dense_opts dop = {.k = want, .rescore = 0, .force_scalar = 0};

@@ -51,4 +51,14 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
 sr_status sr_default_doc_vectors(const sr_index *ix, const sr_default_model *m, int threads, float **out,
                                  sr_error *err);
 
+
+/* Vectors of every catalog entry (catalog order, [n * dim] malloc'd into *out) from its text, for
+ * `skillrouter index`: analysed with `an_opts` (the settings the index is built with). Entries of
+ * `prev` (may be NULL) with the same id and content hash whose stored vectors are this model's are
+ * copied instead (*reused counts them). Thread-parallel; cancellable (SR_ERR_INTERRUPTED). */
+struct sr_catalog;
+sr_status sr_default_embed_catalog(const struct sr_catalog *cat, const sr_index *prev, const sr_default_model *m,
+                                   const sr_analyzer_opts *an_opts, int threads, volatile int *cancel, float **out,
+                                   size_t *reused, sr_error *err);
+
 #endif

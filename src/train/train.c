@@ -143,6 +143,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
     goto done;
   }
+  sr_senc_set_idf(&model->enc, ix, t.bucket);
   sr_pairs_opts po = o->pairs;
   po.seed = o->seed;
   if ((st = sr_pairs_build(ix, &model->enc, &po, &t.pairs, err)) != SR_OK) goto done;

@@ -68,6 +68,10 @@ static void lex_one(void *ctx, size_t i, int tid) {
   lex_job *j = ctx;
   tctx *t = j->t;
   if (j->st[tid] != SR_OK) return;
+  if (t->o->cancel && *t->o->cancel) {
+    j->st[tid] = sr_fail(&j->err[tid], SR_ERR_INTERRUPTED, "training interrupted");
+    return;
+  }
   const sr_pair *p = &t->pairs.v[i];
   sr_route_opts ro = {.k = SR_TRAIN_LIST + 1, .by = SR_BY_ENTRY, .bm25f = NULL};
   size_t n = 0;
@@ -149,7 +153,7 @@ static void enc_pair(void *ctx, size_t i, int tid) {
   const sr_pair *p = &t->pairs.v[i];
   size_t n = sr_senc_doc_rows(t->enc, t->fwd, t->bucket, p->doc, p->minus, p->n_minus, j->rows[tid]);
   sr_senc_pool(t->enc, j->rows[tid], n, &t->posvec[i * t->dim]);
-  n = sr_senc_query_rows(p->q, p->nq, j->rows[tid]);
+  n = sr_senc_query_rows(t->enc, p->q, p->nq, j->rows[tid]);
   sr_senc_pool(t->enc, j->rows[tid], n, &t->qvec[i * t->dim]);
 }
 

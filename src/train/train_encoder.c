@@ -35,7 +35,7 @@ static void encode_item(void *ctx, size_t k, int tid) {
   item *x = &b->it[k];
   if (x->doc == UINT32_MAX) {
     const sr_pair *p = &t->pairs.v[x->pair];
-    x->n_rows = sr_senc_query_rows(p->q, p->nq, x->rows);
+    x->n_rows = sr_senc_query_rows(t->enc, p->q, p->nq, x->rows);
   } else if (x->pair >= 0) {
     const sr_pair *p = &t->pairs.v[x->pair];
     x->n_rows = sr_senc_doc_rows(t->enc, t->fwd, t->bucket, x->doc, p->minus, p->n_minus, x->rows);
