@@ -106,7 +106,7 @@ static void print_text(const sr_index *ix, const sr_result *r, size_t n, bool pa
 }
 
 static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool packs, bool body, double load_ms,
-                       const sr_route_timing *t) {
+                       const sr_route_timing *t, bool model) {
   sr_buf b = SR_BUF_INIT;
   sr_buf_puts(&b, "{\"results\":[");
   for (size_t i = 0; i < n; i++) {
@@ -146,8 +146,14 @@ static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool pa
     }
     sr_buf_printf(&b, ",\"score\":%.6g}", r[i].score);
   }
-  sr_buf_printf(&b, "],\"timing_ms\":{\"load\":%.3f,\"analyze\":%.3f,\"score\":%.3f,\"select\":%.3f,\"route\":%.3f}}\n",
-                load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
+  if (model)
+    sr_buf_printf(&b, "],\"router\":\"default-model\",\"timing_ms\":{\"load\":%.3f,\"lexical\":%.3f,\"dense\":%.3f,"
+                  "\"rerank\":%.3f,\"route\":%.3f}}\n",
+                  load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
+  else
+    sr_buf_printf(&b, "],\"router\":\"lexical\",\"timing_ms\":{\"load\":%.3f,\"analyze\":%.3f,\"score\":%.3f,"
+                  "\"select\":%.3f,\"route\":%.3f}}\n",
+                  load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
   fwrite(b.data, 1, b.len, stdout);
   sr_buf_free(&b);
 }
@@ -284,7 +290,7 @@ int cmd_route(int argc, char **argv) {
       fprintf(stderr, "skillrouter route: %s\n", err.msg[0] ? err.msg : "out of memory");
       goto done;
     }
-  } else if (json) print_json(ix, res, n, packs, body, load_ms, &t);
+  } else if (json) print_json(ix, res, n, packs, body, load_ms, &t, used == 1);
   else print_text(ix, res, n, packs, body);
   rc = 0;
 done:

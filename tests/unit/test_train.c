@@ -217,6 +217,44 @@ static void test_features_postings_vs_forward(void) {
   sr_forward_free(f);
 }
 
+/* vectors from an entry's text (indexing) equal vectors from the index's forward view (training) */
+static void test_text_rows_match_forward(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_senc e;
+  CHECK_OK(sr_senc_init(&e, 1024, 8, 3, 0.5f, &err), &err);
+  uint32_t *bucket = sr_senc_term_buckets(&e, ix);
+  sr_senc_set_idf(&e, ix, bucket);
+  sr_forward *f = NULL;
+  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  sr_analyzer *an = NULL;
+  CHECK_OK(sr_analyzer_new(sr_index_analyzer(ix), &an, &err), &err);
+  sr_senc_scratch *sc = sr_senc_scratch_new();
+  sr_wrow *rows = malloc(4096 * sizeof *rows), *trows;
+  double max_diff = 0;
+  for (uint32_t d = 0; d < N_SKILLS; d += 7) {
+    float a[8], b[8];
+    size_t n = sr_senc_doc_rows(&e, f, bucket, d, NULL, 0, rows), nt = 0;
+    sr_senc_pool(&e, rows, n, a);
+    sr_entry_view v;
+    sr_index_entry(ix, d, &v);
+    const char *fields[3] = {v.name, v.description, v.body};
+    CHECK_OK(sr_senc_text_rows(&e, an, fields, sc, &trows, &nt, &err), &err);
+    CHECK_INT(nt, n);
+    sr_senc_pool(&e, trows, nt, b);
+    for (int k = 0; k < 8; k++)
+      if (fabs((double)a[k] - b[k]) > max_diff) max_diff = fabs((double)a[k] - b[k]);
+  }
+  printf("  entry vectors from text vs forward index: max diff %.3g\n", max_diff);
+  CHECK(max_diff < 1e-5);
+  free(rows);
+  sr_senc_scratch_free(sc);
+  sr_analyzer_free(an);
+  sr_forward_free(f);
+  free(bucket);
+  sr_senc_free(&e);
+}
+
 /* ---- model file ---- */
 
 static void test_model_roundtrip_and_corruption(void) {
@@ -405,6 +443,7 @@ int main(void) {
   RUN(test_trigram_jaccard);
   RUN(test_forward_matches_lengths);
   RUN(test_features_postings_vs_forward);
+  RUN(test_text_rows_match_forward);
   RUN(test_model_roundtrip_and_corruption);
   RUN(test_training_learns_and_is_deterministic);
   RUN(test_training_bad_input);
