@@ -50,6 +50,7 @@ static void usage(FILE *f) {
           "                       models/default.srm, or $SKILLROUTER_MODEL); used unless Qwen3 or imported\n"
           "                       vectors are asked for or held\n"
           "  --no-model           no default-model vectors: a plain lexical index\n"
+          "  --ignore-body        index names and descriptions only (for ablations)\n"
           "  -q, --quiet          no progress bar or summary\n\n"
           "exit status: 0 ok, 1 error, 2 usage, 3 written but some entries were skipped\n");
 }
@@ -86,7 +87,7 @@ int cmd_index(int argc, char **argv) {
   const char *embed_model = NULL, *tok_dir = NULL, *vectors = NULL, *vector_ids = NULL, *model_id = NULL;
   sr_vec_dtype vdtype = SR_VEC_F32;
   size_t vdim = 0, caps[2] = {SR_DOC_DESC_CHARS, SR_DOC_BODY_CHARS};
-  bool no_vectors = false, no_model = false;
+  bool no_vectors = false, no_model = false, ignore_body = false;
   const char *dmodel_path = NULL;
   sr_default_model dm = {0};
   float *vecs = NULL;
@@ -108,6 +109,7 @@ int cmd_index(int argc, char **argv) {
     else if (!strcmp(a, "--vector-ids") && v) { vector_ids = v; i++; }
     else if (!strcmp(a, "--no-vectors")) no_vectors = true;
     else if (!strcmp(a, "--no-model")) no_model = true;
+    else if (!strcmp(a, "--ignore-body")) ignore_body = true;
     else if (!strcmp(a, "--model") && v) { dmodel_path = v; i++; }
     else if (!strcmp(a, "--dim") && v) { if (!cli_parse_size(a, v, &vdim)) { rc = 2; goto done; } i++; }
     else if (!strcmp(a, "--vec-dtype") && v) {
@@ -166,6 +168,13 @@ int cmd_index(int argc, char **argv) {
     goto done;
   }
   double t_read = cli_now();
+  if (ignore_body) /* ablation: index names and descriptions only */
+    for (size_t i = 0; i < cat.n_entries; i++) {
+      char *empty = strdup("");
+      if (!empty) goto done;
+      free(cat.entries[i].body);
+      cat.entries[i].body = empty;
+    }
   /* the previous index: required for --update, optional (reuse of unchanged entries) otherwise */
   if (access(out, F_OK) == 0 && (update || !full)) {
     sr_status st = sr_index_open(out, &prev, &err);
