@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_default_model.h"
 #include "cli/cli_model.h"
 #include "cli/commands.h"
 #include "serve/http.h"
@@ -36,7 +37,10 @@ static void usage(FILE *f) {
           "  --timeout S         idle-connection timeout in seconds (default 30)\n"
           "  --embed-model DIR   Qwen3 embedding model (enables /v1/embeddings)\n"
           "  --rerank-model DIR  Qwen3 reranker model (enables /v1/rerank)\n"
-          "  --tokenizer DIR     tokenizer for models whose directory has none\n",
+          "  --tokenizer DIR     tokenizer for models whose directory has none\n"
+          "  --model FILE        the default model for routing (default: used automatically when the index\n"
+          "                      holds the bundled model's vectors)\n"
+          "  --no-model          route lexically (BM25F) even when the index holds default-model vectors\n",
           (double)SR_MCP_MIN_SCORE_PER_LN_N);
 }
 
@@ -120,6 +124,8 @@ int cmd_serve(int argc, char **argv) {
   bool mcp = false;
   size_t threads = 4, max_body = SR_HTTP_MAX_BODY_DEFAULT, timeout = 30, req_timeout_ms = 30000;
   float min_score = 0;
+  bool no_model = false;
+  const char *model_path = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
@@ -130,6 +136,8 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--embed-model") && v) { embed_dir = v; i++; }
     else if (!strcmp(a, "--rerank-model") && v) { rerank_dir = v; i++; }
     else if (!strcmp(a, "--tokenizer") && v) { tok_dir = v; i++; }
+    else if (!strcmp(a, "--no-model")) no_model = true;
+    else if (!strcmp(a, "--model") && v) { model_path = v; i++; }
     else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &threads)) return 2; i++; }
     else if (!strcmp(a, "--max-body") && v) { if (!cli_parse_size(a, v, &max_body)) return 2; i++; }
     else if (!strcmp(a, "--timeout") && v) { if (!cli_parse_size(a, v, &timeout)) return 2; i++; }
@@ -168,6 +176,19 @@ int cmd_serve(int argc, char **argv) {
     fprintf(stderr, "skillrouter serve: %s\n", err.msg);
     return 1;
   }
+  /* the default model, when the index holds its vectors (else routing stays lexical) */
+  sr_default_model dm;
+  int have_dm = cli_default_model_load("serve", model_path, no_model, &dm);
+  if (have_dm < 0) {
+    sr_serve_close(st);
+    return 1;
+  }
+  if (have_dm > 0) {
+    sr_serve_set_model(st, &dm);
+    if (!sr_serve_uses_model(st))
+      fprintf(stderr, "skillrouter serve: note: the index holds no vectors of the default model; routing is "
+                      "lexical until it does (re-run 'skillrouter index')\n");
+  }
   int rc;
   if (mcp) {
     rc = serve_mcp(st, min_score);
@@ -192,5 +213,6 @@ int cmd_serve(int argc, char **argv) {
     if (rerank_dir) cli_model_free(&rm);
   }
   sr_serve_close(st);
+  if (have_dm > 0) sr_default_model_free(&dm);
   return rc;
 }

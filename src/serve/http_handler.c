@@ -164,7 +164,8 @@ static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_
   sr_route_opts ro = {.k = k, .by = packs ? SR_BY_PACK : SR_BY_ENTRY, .bm25f = NULL};
   size_t n = 0;
   sr_route_timing t;
-  sr_status st = sr_route(l.searcher, task->valuestring, strlen(task->valuestring), &ro, res, &n, &t, &err);
+  sr_status st = packs ? sr_route(l.searcher, task->valuestring, strlen(task->valuestring), &ro, res, &n, &t, &err)
+                       : sr_serve_route(&l, task->valuestring, strlen(task->valuestring), k, res, &n, &t, NULL, &err);
   if (st != SR_OK || sr_http_now() > deadline) {
     free(res);
     sr_serve_release(h->state, &l);
@@ -205,6 +206,7 @@ static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_
   cJSON_AddNumberToObject(tm, "route", t.total_ms);
   cJSON_AddNumberToObject(tm, "total", (sr_http_now() - t0) * 1e3);
   cJSON_AddNumberToObject(o, "generation", (double)l.generation);
+  cJSON_AddStringToObject(o, "router", l.router && !packs ? "default-model" : "lexical");
   free(res);
   sr_serve_release(h->state, &l);
   sr_http_json(resp, 200, o);

@@ -88,16 +88,15 @@ static cJSON *tool_result(const char *text, cJSON *structured, bool is_error) {
 /* Routes `task` and keeps up to k entries of `kind`, best first. *n_out results go to out (cap k).
  * Over-fetches so that entries of the other kind do not crowd the wanted ones out. */
 static int route_kind(const sr_serve_lease *l, const char *task, size_t k, sr_entry_kind kind, sr_result *out,
-                      size_t *n_out, char *msg, size_t cap) {
+                      size_t *n_out, float *lexical_top, char *msg, size_t cap) {
   uint32_t count = sr_index_count(l->ix);
   size_t want = k * 8 < 200 ? 200 : k * 8;
   if (want > count) want = count ? count : 1;
   sr_result *tmp = malloc(want * sizeof *tmp);
   if (!tmp) return snprintf(msg, cap, "out of memory"), SR_RPC_INTERNAL_ERROR;
-  sr_route_opts ro = {.k = want, .by = SR_BY_ENTRY, .bm25f = NULL};
   size_t n = 0;
   sr_error err;
-  sr_status st = sr_route(l->searcher, task, strlen(task), &ro, tmp, &n, NULL, &err);
+  sr_status st = sr_serve_route(l, task, strlen(task), want, tmp, &n, NULL, lexical_top, &err);
   if (st != SR_OK) {
     free(tmp);
     snprintf(msg, cap, "%s", err.msg);
@@ -121,10 +120,12 @@ static int search_skills(const sr_serve_lease *l, float min_score, const cJSON *
   size_t k, n = 0;
   if (!task || !arg_k(args, 3, SEARCH_K_MAX, &k, msg, cap)) return SR_RPC_INVALID_PARAMS;
   sr_result res[SEARCH_K_MAX];
-  int rc = route_kind(l, task, k, SR_KIND_SKILL, res, &n, msg, cap);
+  float lexical_top = 0;
+  int rc = route_kind(l, task, k, SR_KIND_SKILL, res, &n, &lexical_top, msg, cap);
   if (rc) return rc;
   if (!(min_score > 0)) min_score = SR_MCP_MIN_SCORE_PER_LN_N * logf(1.0f + (float)sr_index_count(l->ix));
-  bool no_match = n == 0 || res[0].score < min_score;
+  /* the rule is calibrated on the BM25F score of the best lexical match, whichever router ranked */
+  bool no_match = n == 0 || lexical_top < min_score;
   cJSON *sc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(sc, "results");
   sr_buf text = SR_BUF_INIT;
   if (no_match)
@@ -236,7 +237,7 @@ static int route_tools(const sr_serve_lease *l, const cJSON *args, cJSON **resul
   size_t k, n = 0;
   if (!task || !arg_k(args, 20, TOOLS_K_MAX, &k, msg, cap)) return SR_RPC_INVALID_PARAMS;
   sr_result res[TOOLS_K_MAX];
-  int rc = route_kind(l, task, k, SR_KIND_TOOL, res, &n, msg, cap);
+  int rc = route_kind(l, task, k, SR_KIND_TOOL, res, &n, NULL, msg, cap);
   if (rc) return rc;
   cJSON *sc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(sc, "tools");
   for (size_t i = 0; i < n; i++) {

@@ -22,8 +22,9 @@ typedef struct snap {
   sr_index *ix;
   uint64_t generation;
   int refs;                 /* leases + 1 while current */
-  sr_searcher **pool;       /* idle searchers */
+  struct pooled { sr_searcher *s; sr_default_router *r; } *pool;  /* idle searchers (+ model routers) */
   size_t n_pool, cap_pool;
+  bool model_ok;            /* the index holds the state's default model's vectors */
 } snap;
 
 struct sr_serve_state {
@@ -36,7 +37,10 @@ struct sr_serve_state {
   file_sig bad_sig;         /* signature of a file that failed to open (not retried until it changes) */
   sr_serve_log_fn log;
   void *log_ctx;
+  const sr_default_model *model;  /* borrowed; NULL = lexical routing only */
 };
+
+static bool holds_model(const sr_index *ix, const sr_default_model *m);
 
 /* Monotonic seconds. */
 static double now_s(void) {
@@ -67,7 +71,10 @@ static bool sig_eq(const file_sig *a, const file_sig *b) {
 static void snap_free(snap *s) {
   if (!s) return;
   assert(s->refs == 0);
-  for (size_t i = 0; i < s->n_pool; i++) sr_searcher_free(s->pool[i]);
+  for (size_t i = 0; i < s->n_pool; i++) {
+    sr_searcher_free(s->pool[i].s);
+    sr_default_router_free(s->pool[i].r);
+  }
   free(s->pool);
   sr_index_close(s->ix);
   free(s);
@@ -163,6 +170,7 @@ static sr_status check_reload(sr_serve_state *st, bool force, bool *reloaded, sr
   pthread_mutex_lock(&st->mu);
   snap *old = st->cur;
   s->generation = old->generation + 1;
+  s->model_ok = holds_model(ix, st->model);
   st->cur = s;
   st->cur_sig = sig;
   pthread_mutex_unlock(&st->mu);
@@ -193,10 +201,17 @@ sr_status sr_serve_acquire(sr_serve_state *st, sr_serve_lease *out, sr_error *er
   pthread_mutex_lock(&st->mu);
   snap *s = st->cur;
   s->refs++;
-  sr_searcher *se = s->n_pool ? s->pool[--s->n_pool] : NULL;
+  struct pooled p = {NULL, NULL};
+  if (s->n_pool) p = s->pool[--s->n_pool];
+  const sr_default_model *model = st->model;
   pthread_mutex_unlock(&st->mu);
-  if (!se) {
-    sr_status rc = sr_searcher_new(s->ix, &se, err);
+  if (!p.s) {
+    sr_status rc = sr_searcher_new(s->ix, &p.s, err);
+    if (rc == SR_OK && model && s->model_ok) {
+      sr_default_route_opts ro = {0};
+      rc = sr_default_router_new(s->ix, model, &ro, &p.r, err);
+      if (rc != SR_OK) sr_searcher_free(p.s);
+    }
     if (rc != SR_OK) {
       pthread_mutex_lock(&st->mu);
       snap_unref_locked(s);
@@ -205,7 +220,8 @@ sr_status sr_serve_acquire(sr_serve_state *st, sr_serve_lease *out, sr_error *er
     }
   }
   out->ix = s->ix;
-  out->searcher = se;
+  out->searcher = p.s;
+  out->router = p.r;
   out->generation = s->generation;
   out->snap_ = s;
   return SR_OK;
@@ -218,14 +234,60 @@ void sr_serve_release(sr_serve_state *st, sr_serve_lease *lease) {
   pthread_mutex_lock(&st->mu);
   if (s->n_pool == s->cap_pool) {
     size_t nc = s->cap_pool ? s->cap_pool * 2 : 8;
-    sr_searcher **np = realloc(s->pool, nc * sizeof *np);
+    struct pooled *np = realloc(s->pool, nc * sizeof *np);
     if (np) s->pool = np, s->cap_pool = nc;
   }
-  if (s->n_pool < s->cap_pool) s->pool[s->n_pool++] = lease->searcher;
-  else sr_searcher_free(lease->searcher);
+  if (s->n_pool < s->cap_pool) {
+    s->pool[s->n_pool++] = (struct pooled){lease->searcher, lease->router};
+  } else {
+    sr_searcher_free(lease->searcher);
+    sr_default_router_free(lease->router);
+  }
   snap_unref_locked(s);
   pthread_mutex_unlock(&st->mu);
   memset(lease, 0, sizeof *lease);
+}
+
+/* True when ix holds the vectors of model m. */
+static bool holds_model(const sr_index *ix, const sr_default_model *m) {
+  sr_vec_view v;
+  return m && sr_index_vectors(ix, &v) && !strcmp(v.info->model_id, m->id) && v.dim == m->enc.dim;
+}
+
+void sr_serve_set_model(sr_serve_state *st, const sr_default_model *m) {
+  pthread_mutex_lock(&st->mu);
+  st->model = m;
+  st->cur->model_ok = holds_model(st->cur->ix, m);
+  pthread_mutex_unlock(&st->mu);
+}
+
+bool sr_serve_uses_model(sr_serve_state *st) {
+  pthread_mutex_lock(&st->mu);
+  bool r = st->model && st->cur->model_ok;
+  pthread_mutex_unlock(&st->mu);
+  return r;
+}
+
+sr_status sr_serve_route(const sr_serve_lease *l, const char *q, size_t len, size_t k, sr_result *out, size_t *n,
+                         sr_route_timing *t, float *lexical_top, sr_error *err) {
+  if (lexical_top) *lexical_top = 0;
+  if (!l->router) {
+    sr_route_opts ro = {.k = k, .by = SR_BY_ENTRY, .bm25f = NULL};
+    sr_status st = sr_route(l->searcher, q, len, &ro, out, n, t, err);
+    if (st == SR_OK && lexical_top && *n) *lexical_top = out[0].score;
+    return st;
+  }
+  sr_result *lex = malloc((k ? k : 1) * sizeof *lex);
+  if (!lex) return sr_fail(err, SR_ERR_NOMEM, "route: out of memory");
+  size_t nl = 0;
+  sr_default_route_timing dt;
+  sr_status st = sr_default_route(l->router, q, len, k, out, n, lex, &nl, &dt, err);
+  if (st == SR_OK) {
+    if (lexical_top && nl) *lexical_top = lex[0].score;
+    if (t) *t = (sr_route_timing){dt.lexical_ms, dt.dense_ms, dt.rerank_ms, dt.total_ms};
+  }
+  free(lex);
+  return st;
 }
 
 void sr_serve_info(sr_serve_state *st, uint64_t *generation, uint32_t *entries) {

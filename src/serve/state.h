@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "index/index.h"
+#include "route/default_route.h"
 #include "route/router.h"
 #include "util/status.h"
 
@@ -32,6 +33,7 @@ typedef struct sr_serve_state sr_serve_state;
 typedef struct sr_serve_lease {
   const sr_index *ix;
   sr_searcher *searcher;
+  sr_default_router *router;  /* the default model's router, or NULL (lexical routing) */
   uint64_t generation;   /* 1 for the first index, +1 per successful reload */
   void *snap_;           /* private */
 } sr_serve_lease;
@@ -49,6 +51,17 @@ void sr_serve_release(sr_serve_state *st, sr_serve_lease *lease);
  * NULL) says whether a new index was taken. Returns the open error when the new file is bad (the old
  * index stays in service). */
 sr_status sr_serve_reload(sr_serve_state *st, bool force, bool *reloaded, sr_error *err);
+
+/* Routes with the default model from now on, for every snapshot whose index holds its vectors (a
+ * reloaded index without them is routed lexically). m is borrowed: keep it alive until close. */
+void sr_serve_set_model(sr_serve_state *st, const sr_default_model *m);
+bool sr_serve_uses_model(sr_serve_state *st);
+
+/* Ranks entries for `q` through a lease: the default model when the lease has a router, else BM25F.
+ * *lexical_top (may be NULL) gets the best BM25F score, on which the MCP no-confident-match rule is
+ * calibrated, whichever router ranked. */
+sr_status sr_serve_route(const sr_serve_lease *l, const char *q, size_t len, size_t k, sr_result *out, size_t *n,
+                         sr_route_timing *t, float *lexical_top, sr_error *err);
 
 /* Current generation and entry count (for health output). */
 void sr_serve_info(sr_serve_state *st, uint64_t *generation, uint32_t *entries);

@@ -375,7 +375,7 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
     }
     if (!q && e.body) {
       kind = SR_PQ_SPAN;
-      q = sr_pq_span(e.body, rnd, 24, 96);
+      q = sr_pq_span(e.body, rnd, 40, 160);
     }
     if (!q) {
       out->skipped_short++;

@@ -4,7 +4,7 @@
  * Pseudo-query kinds (each pair records its kind):
  *   WHEN  the text under a "When to use" / "Use cases" / "Triggers" heading, or a "Use this skill when…"
  *         paragraph of the body (≤ 120 words)
- *   SPAN  a window of 24–96 words of the body's prose (code fences skipped), starting at a sentence
+ *   SPAN  a window of 40–160 words of the body's prose (code fences skipped), starting at a sentence
  *   DESC  the description with the skill's own name words removed
  *   LABEL a user's labelled (query, skill id) pair
  * The text a pseudo-query was cut from is recorded as `minus` (per-field term counts) so that training

@@ -27,12 +27,12 @@ sr_train_opts sr_train_defaults(void) {
   o.fn_cosine = 0.92f;
   o.buckets = 1u << 18;
   o.dim = 64;
-  o.epochs = 3;
+  o.epochs = 2;
   o.batch = 128;
   o.lr = 0.05f;
   o.tau = 0.05f;
   o.train_reranker = true;
-  o.rr_epochs = 6;
+  o.rr_epochs = 30;
   o.rr_list = 20;
   o.rr_hidden = 32;
   o.rr_lr = 2e-3f;
@@ -85,6 +85,7 @@ static void free_ctx(tctx *t) {
   if (t->norm_name)
     for (uint32_t d = 0; d < t->n_docs; d++) free(t->norm_name[d]);
   free(t->norm_name);
+  free(t->adagrad);
 }
 
 static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const sr_index *ix) {

@@ -70,7 +70,8 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
   float *vbuf = malloc(max_items * dim * 2 * sizeof *vbuf);
   float *S = malloc(B * (B * (1 + nneg)) * sizeof *S);
   int32_t *slot = malloc((size_t)t->enc->n_buckets * sizeof *slot);
-  float *adagrad = t->enc->n_buckets ? calloc(t->enc->n_buckets, sizeof *adagrad) : NULL;
+  if (!t->adagrad) t->adagrad = calloc(t->enc->n_buckets ? t->enc->n_buckets : 1, sizeof *t->adagrad);
+  float *adagrad = t->adagrad;
   uint32_t *touched = NULL;
   float *grad = NULL;
   size_t cap_touched = 0;
@@ -79,8 +80,7 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
     st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
     goto done;
   }
-  /* Adagrad state lives for one epoch only: the first epoch's large steps settle the rows, later
-   * epochs restart with the full rate on re-mined (harder) negatives. */
+  /* Adagrad state persists across epochs (t->adagrad): later epochs take smaller steps. */
   for (uint32_t b = 0; b < t->enc->n_buckets; b++) slot[b] = -1;
   double loss_sum = 0;
   size_t loss_n = 0;
@@ -199,7 +199,6 @@ done:
   free(vbuf);
   free(S);
   free(slot);
-  free(adagrad);
   free(touched);
   free(grad);
   return st;

@@ -32,6 +32,7 @@ typedef struct tctx {
   uint32_t *cat;             /* [n_docs] category number */
   uint32_t n_cat;
   uint32_t *cat_start, *cat_docs;  /* docs grouped by category */
+  float *adagrad;            /* [n_buckets] row-wise Adagrad accumulators of the encoder */
   char **norm_name;          /* [n_docs] lower-cased alphanumeric name (for the same-name filter) */
 } tctx;
 

@@ -16,7 +16,11 @@ $SR train -i $lex -o $m --queries 200 --dim 16 --buckets 4096 --epochs 2 --batch
 t_check "train writes a model" [ -s $m ]
 $SR train -i $lex -o $T_DIR/m2.srm --queries 200 --dim 16 --buckets 4096 --epochs 2 --batch 8 --rr-list 5 --rr-epochs 3 \
   --heldout 0.2 --rr-share 0.3 -q --threads 1 2>/dev/null
-t_check "train is deterministic (2 threads vs 1)" cmp -s <(tail -c +65 $m | head -c 100000) <(tail -c +65 $T_DIR/m2.srm | head -c 100000)
+# same encoder and reranker sections (META holds the training time, so it differs)
+sections() { $PY -c '
+import struct,sys; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+print(sorted((d[t+24*i:t+24*i+4], struct.unpack_from("<I",d,t+24*i+4)[0]) for i in range(n) if d[t+24*i:t+24*i+4]!=b"META"))' "$1"; }
+t_check "train is deterministic (2 threads vs 1)" [ "$(sections $m)" = "$(sections $T_DIR/m2.srm)" ]
 $SR train -o $m 2>/dev/null; t_check "train without -i is a usage error" [ $? -eq 2 ]
 $SR train -i $lex -o $T_DIR/x.srm --negatives 1,2 2>/dev/null; t_check "bad --negatives is a usage error" [ $? -eq 2 ]
 
@@ -45,6 +49,29 @@ t_check "eval uses the model and reports the lexical stage" grep -q 'stage 1 (le
 t_check "eval prints the metrics" grep -q 'MRR@10' <<<"$out"
 out=$(SKILLROUTER_MODEL=$m $SR eval -i $idx --tasks $ex/tasks.jsonl --relevance $ex/relevance.json --no-model 2>&1)
 t_check "eval --no-model has no model stage" bash -c '! grep -q "stage 1" <<<"$1"' _ "$out"
+
+# serve: /v1/route and MCP search_skills go through the model; the confidence rule still applies
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SKILLROUTER_MODEL=$m $SR serve --http 127.0.0.1:$port -i $idx --threads 2 2> $T_DIR/server.err &
+pid=$!
+for i in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$port/healthz && break; sleep 0.1; done
+out=$(curl -s -d '{"task":"slow postgres query explain analyze","k":3}' http://127.0.0.1:$port/v1/route)
+t_check "serve --http routes with the default model" $PY -c '
+import json,sys; d=json.loads(sys.argv[1]); assert d["router"]=="default-model" and len(d["results"])==3, d' "$out"
+out=$(curl -s -d '{"task":"weather alerts","by":"pack"}' http://127.0.0.1:$port/v1/route)
+t_check "serve --http by pack stays lexical" $PY -c '
+import json,sys; d=json.loads(sys.argv[1]); assert d["router"]=="lexical" and d["results"][0]["pack"]=="weather", d' "$out"
+kill $pid; wait $pid 2>/dev/null
+mcp_out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' \
+  '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search_skills","arguments":{"task":"bisect a regression across git commits","k":2}}}' \
+  '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_skills","arguments":{"task":"zzqx unknownword","k":2}}}' \
+  | SKILLROUTER_MODEL=$m $SR serve --mcp -i $idx 2>/dev/null)
+t_check "serve --mcp search_skills with the model" $PY -c '
+import json,sys; ls=[json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
+r={x["id"]:x for x in ls}; a=r[2]["result"]["structuredContent"]; b=r[3]["result"]["structuredContent"]
+assert len(a["results"])==2 and a["no_confident_match"] is False, a
+assert b["no_confident_match"] is True, b' "$mcp_out"
 
 head -c 1000 $m > $T_DIR/bad.srm
 out=$($SR route -i $idx -k 3 --model $T_DIR/bad.srm "ocr" 2>&1); rc=$?

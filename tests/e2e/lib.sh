@@ -2,6 +2,9 @@
 # check and ends with t_done, which prints "<script>: N passed, N failed[, N skipped]".
 T_PASS=0; T_FAIL=0; T_SKIP=0
 SR=${SR_BIN:-build/asan/skillrouter}
+# The e2e tests of the lexical router must not depend on the bundled default model (models/default.srm):
+# they run with it off unless a test sets SKILLROUTER_MODEL itself (tests/e2e/default_model.sh does).
+export SKILLROUTER_MODEL=${SKILLROUTER_MODEL:-none}
 T_DIR=$(mktemp -d)
 trap 'rm -rf "$T_DIR"' EXIT
 t_ok()   { T_PASS=$((T_PASS + 1)); }
