@@ -41,6 +41,28 @@ t_check "weighted fusion" sh -c "'$SR' route -i '$IX' --query-vector '$T_DIR/qv'
 # import: JSONL of {id, vector}, int8 storage
 t_check "import --vectors" "$SR" index -q "$C" -o "$T_DIR/ix3" --full --vectors "$T_DIR/exp.jsonl" --vec-dtype int8
 t_check "imported int8 route" sh -c "'$SR' route -i '$T_DIR/ix3' --query-vector '$T_DIR/qv' --mode dense -k 1 | grep -q ' s1\$'"
+# int8 stores f16 refine rows (VECR) unless --no-vec-refine; a lexical re-index keeps what was there
+secs() { "$PY" -c '
+import struct,sys
+d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+print(" ".join(sorted(struct.pack("<I",struct.unpack_from("<I",d,t+24*i)[0]).decode() for i in range(n))))' "$1"; }
+t_check "int8 index has VECR" sh -c "echo '$(secs "$T_DIR/ix3")' | grep -q VECR"
+t_check "--no-vec-refine" "$SR" index -q "$C" -o "$T_DIR/ix4" --full --vectors "$T_DIR/exp.jsonl" --vec-dtype int8 --no-vec-refine
+t_check "... no VECR" sh -c "! echo '$(secs "$T_DIR/ix4")' | grep -q VECR"
+t_check "int8 without VECR routes" sh -c "'$SR' route -i '$T_DIR/ix4' --query-vector '$T_DIR/qv' --mode dense -k 1 | grep -q ' s1\$'"
+"$SR" index -q "$C" -o "$T_DIR/ix3" && "$SR" index -q "$C" -o "$T_DIR/ix4"
+t_check "lexical re-index keeps VECR / its absence" test "$(secs "$T_DIR/ix3") | $(secs "$T_DIR/ix4")" = "ENTR IDTB PACK POST STAT STRS TERM THSH VECR VECS | ENTR IDTB PACK POST STAT STRS TERM THSH VECS"
+"$PY" - "$T_DIR/ix3" <<'PY'
+import struct,sys
+p=sys.argv[1]; d=bytearray(open(p,'rb').read())
+n,=struct.unpack_from('<I',d,12); t,=struct.unpack_from('<Q',d,16)
+for i in range(n):
+    tag,crc,off,size=struct.unpack_from('<IIQQ',d,t+24*i)
+    if tag==struct.unpack('<I',b'VECR')[0]: d[off+size-5]^=0x10
+open(p,'wb').write(d)
+PY
+"$SR" route -i "$T_DIR/ix3" pdf 2>"$T_DIR/err" >/dev/null
+t_check "corrupt VECR detected" grep -q "checksum mismatch in section VECR" "$T_DIR/err"
 # lexical re-index keeps vectors; corrupted VECS detected
 t_check "lexical re-index keeps vectors" sh -c "'$SR' index -q '$C' -o '$IX' && '$SR' export -i '$IX' | head -n 1 | grep -q vector"
 "$PY" - "$IX" <<'PY'

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <zlib.h>
+
+#include "index/index.h"
+#include "index/index_format.h"
 #include "route/dense.h"
 #include "route/fusion.h"
 #include "test.h"
@@ -121,8 +126,98 @@ static void test_refine_recall(void) {
   free(f); free(h); free(i8); free(sc);
 }
 
+/* An index built with int8 vectors carries the f16 refine rows (VECR) unless told not to; the view
+ * exposes them, decoding and search use them; a damaged VECR header is reported. */
+static void test_index_refine(void) {
+  enum { N = 60, D = 40 };
+  static char ids[N][16];
+  sr_entry e[N];
+  float *x = malloc(N * D * sizeof *x);
+  unsigned seed = 3;
+  for (int i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "e%d", i);
+    e[i] = (sr_entry){ids[i], ids[i], (char *)"d", (char *)"body text", NULL, NULL, (char *)"t", NULL, SR_KIND_SKILL, 77 + i};
+    rnd_unit(x + i * D, D, &seed);
+  }
+  sr_catalog c;
+  memset(&c, 0, sizeof c);
+  c.entries = e;
+  c.n_entries = c.cap_entries = N;
+  sr_vec_input vi = {.info = {.dim = D, .dtype = SR_VEC_I8}, .data = x};
+  sr_build_opts o = {.analyzer = sr_analyzer_defaults(), .threads = 1, .vectors = &vi};
+  char p8[512], p8n[512], p16[512];
+  const char *dir = test_tmpdir();
+  snprintf(p8, sizeof p8, "%s/r8.idx", dir);
+  snprintf(p8n, sizeof p8n, "%s/r8n.idx", dir);
+  snprintf(p16, sizeof p16, "%s/r16.idx", dir);
+  sr_error err = {0};
+  CHECK_OK(sr_index_build(&c, NULL, &o, p8, NULL, &err), &err);
+  vi.no_refine = true;
+  CHECK_OK(sr_index_build(&c, NULL, &o, p8n, NULL, &err), &err);
+  vi.no_refine = false;
+  vi.info.dtype = SR_VEC_F16;
+  CHECK_OK(sr_index_build(&c, NULL, &o, p16, NULL, &err), &err);
+  sr_index *i8 = NULL, *i8n = NULL, *i16 = NULL;
+  CHECK_OK(sr_index_open(p8, &i8, &err), &err);
+  CHECK_OK(sr_index_open(p8n, &i8n, &err), &err);
+  CHECK_OK(sr_index_open(p16, &i16, &err), &err);
+  if (i8 && i8n && i16) {
+    sr_vec_view v8, v8n, v16;
+    CHECK(sr_index_vectors(i8, &v8) && sr_index_vectors(i8n, &v8n) && sr_index_vectors(i16, &v16));
+    CHECK(v8.refine != NULL && v8n.refine == NULL && v16.refine == NULL && v8.dtype == SR_VEC_I8);
+    bool same = v8.refine != NULL;
+    for (size_t k = 0; same && k < (size_t)N * D; k++) same = v8.refine[k] == sr_f32_to_f16(x[k]);
+    CHECK(same);
+    float row[D];
+    sr_vec_get_f32(&v8, 5, row);
+    CHECK(row[2] == sr_half_to_f32(sr_f32_to_f16(x[5 * D + 2])));
+    /* int8 + refine ranks exactly as the f16 index (all candidates rescored) */
+    sr_result a[10], b[10];
+    size_t na, nb;
+    CHECK(sr_dense_search(&v8, x + 9 * D, &(sr_dense_opts){.k = 10}, a, &na, NULL) == SR_OK);
+    CHECK(sr_dense_search(&v16, x + 9 * D, &(sr_dense_opts){.k = 10}, b, &nb, NULL) == SR_OK);
+    same = na == 10 && nb == 10 && a[0].id == 9;
+    for (size_t k = 0; same && k < 10; k++) same = a[k].id == b[k].id && fabsf(a[k].score - b[k].score) < 1e-6f;
+    CHECK(same);
+  }
+  sr_index_close(i8);
+  sr_index_close(i8n);
+  sr_index_close(i16);
+  /* a VECR header that does not match VECS (checksums recomputed, so only the structure check sees it) */
+  FILE *f = fopen(p8, "r+b");
+  CHECK(f != NULL);
+  if (f) {
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    unsigned char *d = malloc((size_t)len);
+    fseek(f, 0, SEEK_SET);
+    CHECK(fread(d, 1, (size_t)len, f) == (size_t)len);
+    sr_idx_header *h = (sr_idx_header *)d;
+    sr_idx_section *tab = (sr_idx_section *)(d + h->table_offset);
+    bool found = false;
+    for (uint32_t i = 0; i < h->n_sections; i++)
+      if (tab[i].tag == SR_SEC_VECR) {
+        found = true;
+        ((sr_idx_vecr_header *)(d + tab[i].offset))->dim = D + 1;
+        tab[i].crc = (uint32_t)crc32_z(0, d + tab[i].offset, tab[i].size);
+      }
+    CHECK(found);
+    h->table_crc = (uint32_t)crc32_z(0, (const unsigned char *)tab, h->n_sections * sizeof *tab);
+    fseek(f, 0, SEEK_SET);
+    CHECK(fwrite(d, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    free(d);
+    sr_index *bad = NULL;
+    CHECK(sr_index_open(p8, &bad, &err) == SR_ERR_CORRUPT);
+    CHECK(strstr(err.msg, "VECR section: count or dimension differs from VECS") != NULL);
+    sr_index_close(bad);
+  }
+  free(x);
+}
+
 int main(void) {
   RUN(test_dense);
+  RUN(test_index_refine);
   RUN(test_refine_recall);
   return test_summary();
 }
