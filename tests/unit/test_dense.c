@@ -32,6 +32,15 @@ static void brute(const sr_vec_view *v, const float *q, size_t k, sr_result *out
   }
 }
 
+/* n random unit rows of dim d in f32 (f), f16 (h) and int8 (i8, scales sc). */
+static void make_rows(size_t n, size_t d, unsigned *seed, float *f, uint16_t *h, int8_t *i8, float *sc) {
+  for (size_t i = 0; i < n; i++) {
+    rnd_unit(f + i * d, d, seed);
+    sc[i] = sr_quantize_i8(f + i * d, d, i8 + i * d);
+    for (size_t k = 0; k < d; k++) h[i * d + k] = sr_f32_to_f16(f[i * d + k]);
+  }
+}
+
 static void test_dense(void) {
   enum { N = 3000, D = 96, K = 10 };
   unsigned seed = 42;
@@ -39,11 +48,7 @@ static void test_dense(void) {
   uint16_t *h = malloc(N * D * 2);
   int8_t *i8 = malloc(N * D);
   float *sc = malloc(N * 4);
-  for (size_t i = 0; i < N; i++) {
-    rnd_unit(f + i * D, D, &seed);
-    sc[i] = sr_quantize_i8(f + i * D, D, i8 + i * D);
-    for (size_t k = 0; k < D; k++) h[i * D + k] = sr_f32_to_f16(f[i * D + k]);
-  }
+  make_rows(N, D, &seed, f, h, i8, sc);
   sr_vec_info info = {.dim = D};
   sr_vec_view views[4] = {{&info, N, D, SR_VEC_F32, f, NULL, NULL, NULL}, {&info, N, D, SR_VEC_F16, h, NULL, NULL, NULL},
                           {&info, N, D, SR_VEC_I8, i8, sc, NULL, NULL}, {&info, N, D, SR_VEC_I8, i8, sc, NULL, h}};
@@ -98,11 +103,7 @@ static void test_refine_recall(void) {
   uint16_t *h = malloc((size_t)N * D * 2);
   int8_t *i8 = malloc((size_t)N * D);
   float *sc = malloc(N * 4);
-  for (size_t i = 0; i < N; i++) {
-    rnd_unit(f + i * D, D, &seed);
-    sc[i] = sr_quantize_i8(f + i * D, D, i8 + i * D);
-    for (size_t k = 0; k < D; k++) h[i * D + k] = sr_f32_to_f16(f[i * D + k]);
-  }
+  make_rows(N, D, &seed, f, h, i8, sc);
   sr_vec_info info = {.dim = D};
   sr_vec_view vf = {&info, N, D, SR_VEC_F32, f, NULL, NULL, NULL}, v8 = {&info, N, D, SR_VEC_I8, i8, sc, NULL, NULL},
               v8r = {&info, N, D, SR_VEC_I8, i8, sc, NULL, h};
