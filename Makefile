@@ -27,7 +27,7 @@ SAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 SAN_CLI_OBJ := $(CLI_SRC:%.c=build/asan/%.o)
 SAN_TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test bench clean check-deps
+.PHONY: all test bench clean check-deps model
 all: check-deps build/skillrouter build/libskillrouter.a
 
 check-deps:
@@ -69,6 +69,10 @@ test: check-deps $(SAN_TESTS) build/asan/skillrouter build/skillrouter
 
 bench: all
 	@bench/run.sh
+
+# Trains the default model (models/default.srm) from ../shared's skillsbench-80k pool; see models/MODEL_CARD.md.
+model: all
+	@scripts/train_default_model.sh
 
 clean:
 	rm -rf build

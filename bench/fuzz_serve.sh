@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of bench/fuzz_serve.c with clang 14 (-fsanitize=fuzzer,address) and runs
 # each for $FUZZ_SECONDS (default 60) on an index of examples/. Prints execs and crashes per target.
+# The HTTP target also fuzzes /v1/embeddings and /v1/rerank (tiny random model) when the Qwen3 tokenizer
+# is at ${SR_SHARED:-../shared}/models/qwen3/tokenizer.
 set -eu
 cd "$(dirname "$0")/.."
 CC=${FUZZ_CC:-clang-14}
@@ -16,6 +18,8 @@ done
 rm -f $out/libsr.a && ar rcs $out/libsr.a "${objs[@]}"
 build/skillrouter index -q examples/skills examples/tools/weather.json -o $out/ex.idx
 export SR_FUZZ_INDEX=$out/ex.idx
+tok=${SR_SHARED:-../shared}/models/qwen3/tokenizer
+[ -f $tok/vocab.json ] && export SR_FUZZ_TOKENIZER=$tok
 for t in MCP HTTP; do
   $CC $flags -fsanitize=fuzzer,address -DFUZZ_$t bench/fuzz_serve.c $out/libsr.a $libs -o $out/fuzz_$t
   mkdir -p $out/corpus_$t
@@ -26,7 +30,8 @@ for t in MCP HTTP; do
     printf '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26"}}' > $out/corpus_$t/d
   else
     printf '\x00{"task":"slow postgres query","k":3,"by":"pack"}' > $out/corpus_$t/a
-    printf '\x04{"query":"x","documents":["a"]}' > $out/corpus_$t/b
+    printf '\x08{"query":"x","documents":["a",{"text":"b | c | d"}],"top_n":1,"return_documents":true}' > $out/corpus_$t/b
+    printf '\x06{"input":["a","b"],"encoding_format":"base64","dimensions":8}' > $out/corpus_$t/c
   fi
   $out/fuzz_$t -artifact_prefix=$out/ -max_total_time=$secs -max_len=4096 -print_final_stats=1 $out/corpus_$t 2>&1 | tee $out/fuzz_$t.log | \
     grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|ERROR|crash-' || true

@@ -14,6 +14,9 @@
 #include "eval/bench_data.h"
 #include "eval/eval.h"
 #include "eval/eval_route.h"
+#include "eval/eval_route_model.h"
+#include "cli/cli_default_model.h"
+#include "index/vectors.h"
 #include "index/index.h"
 
 #define MAX_POOLS 16
@@ -65,6 +68,13 @@ static const char USAGE[] =
     "  shape}, \"reranked\": {..}, \"shortlist\": {\"depth\": n, \"recall\": {all, single, multi},\n"
     "  \"lenient_recall\": {..}}}; the top level is the last stage. --report adds \"retrieval_ranks\".\n"
     "\n"
+    "default model (without the pipeline flags above):\n"
+    "  --model FILE        route with this default-model file (used automatically when the index holds\n"
+    "                      the bundled model's vectors); the lexical stage's metrics go to stderr\n"
+    "  --no-model          the plain lexical router\n"
+    "  --no-rerank, --no-dense, --model-list N   ablations of the default model (fuse the two lists by\n"
+    "                      reciprocal rank; lexical list only; candidates per list, default 20)\n"
+    "\n"
     "Repeated ids inside a ranking are kept, as the official evaluator does: a repeat of a relevant id\n"
     "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n"
     "\n"
@@ -81,7 +91,40 @@ typedef struct eval_args {
   size_t k;
   int json, report;
   sr_bm25f_params bm25f;
+  const char *model;          /* --model FILE (default model file) */
+  int no_rerank, no_dense, no_model;
+  char model_buf[4200];
+  size_t model_list;
 } eval_args;
+
+/* Routes the tasks with the default model; prints the lexical stage's headline metrics on stderr. */
+static sr_status route_with_model(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts,
+                                  const eval_args *a, sr_predictions *pred, size_t *not_routed, sr_eval_latency *lat,
+                                  sr_error *err) {
+  sr_default_model m;
+  sr_status st = sr_default_model_load(a->model, &m, err);
+  if (st) return st;
+  sr_default_route_opts ro = {.list = a->model_list, .no_rerank = a->no_rerank, .no_dense = a->no_dense};
+  sr_default_router *r = NULL;
+  sr_predictions lex = SR_PREDICTIONS_INIT;
+  double t0 = cli_now();
+  st = sr_default_router_new(ix, &m, &ro, &r, err);
+  if (!st && sr_default_router_vectors_computed(r))
+    fprintf(stderr, "skillrouter eval: the index has no vectors of this model; computed them in memory (%.1f s)\n",
+            cli_now() - t0);
+  if (!st) st = sr_eval_route_bench_model(ix, r, bench, opts, a->k, pred, &lex, not_routed, lat, err);
+  sr_eval_result *res = NULL;
+  if (!st && !(st = sr_eval_run(bench, &lex, opts, &res, err))) {
+    const double *s = res->strict[SR_SPLIT_ALL].mean;
+    fprintf(stderr, "stage 1 (lexical BM25F): Hit@1 %.4f  MRR@10 %.4f  R@10 %.4f  R@20 %.4f  R@50 %.4f\n",
+            s[SR_M_HIT1], s[SR_M_MRR10], s[SR_M_RECALL10], s[SR_M_RECALL20], s[SR_M_RECALL50]);
+  }
+  sr_eval_result_free(res);
+  sr_predictions_free(&lex);
+  sr_default_router_free(r);
+  sr_default_model_free(&m);
+  return st;
+}
 
 /* Parses argv into a; returns 0, or 2 after printing a usage error (or -1 after --help). */
 static int parse_args(int argc, char **argv, eval_args *a) {
@@ -101,6 +144,9 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     if (r > 0) continue;
     if (!strcmp(o, "--json")) { a->json = 1; continue; }
     if (!strcmp(o, "--report")) { a->report = 1; continue; }
+    if (!strcmp(o, "--no-rerank")) { a->no_rerank = 1; continue; }
+    if (!strcmp(o, "--no-dense")) { a->no_dense = 1; continue; }
+    if (!strcmp(o, "--no-model")) { a->no_model = 1; continue; }
     if (i + 1 >= argc) {
       fprintf(stderr, "skillrouter eval: %s: %s\n", o, o[0] == '-' ? "missing value (see --help)" : "unexpected argument");
       return 2;
@@ -144,6 +190,9 @@ static int parse_args(int argc, char **argv, eval_args *a) {
       size_t t;
       if (!cli_parse_size(o, v, &t)) return 2;
       a->po.threads = (int)t;
+    } else if (!strcmp(o, "--model")) a->model = v;
+    else if (!strcmp(o, "--model-list")) {
+      if (!cli_parse_size(o, v, &a->model_list)) return 2;
     }
     else if (!strcmp(o, "--pool")) {
       if (a->n_pools == MAX_POOLS) {
@@ -174,6 +223,10 @@ static int parse_args(int argc, char **argv, eval_args *a) {
   }
   if (a->po.mode == RP_DENSE && !a->po.embed_model && !a->query_vectors) {
     fprintf(stderr, "skillrouter eval: --mode dense needs --embed-model or --query-vectors\n");
+    return 2;
+  }
+  if (a->pipeline && a->model) {
+    fprintf(stderr, "skillrouter eval: --model (the default model) and the pipeline flags exclude each other\n");
     return 2;
   }
   if (a->retrieval_out && !a->index) {
@@ -383,14 +436,21 @@ static void print_latency(const char *what, const sr_eval_latency *l) {
 
 /* Routes the bench's tasks through ix (plain lexical routing, or the pipeline) into `final` (and, with a
  * reranker, `retrieval` and `shortlist` for the earlier stages). */
-static sr_status route_tasks(const eval_args *a, const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts,
+static sr_status route_tasks(eval_args *a, const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts,
                              eval_stages *es, const char **mode, sr_error *err) {
   size_t not_routed = 0;
   sr_status st;
+  sr_vec_view vv;
+  if (!a->pipeline && !a->model && !a->no_model && sr_index_vectors(ix, &vv) &&
+      !strncmp(vv.info->model_id, "skillrouter-default:", 20) &&
+      cli_default_model_find(NULL, false, a->model_buf, sizeof a->model_buf))
+    a->model = a->model_buf;
   if (!a->pipeline) {
     sr_eval_latency lat;
-    *mode = "lexical";
-    st = sr_eval_route_bench(ix, bench, opts, a->k, &a->bm25f, &es->retrieval, &not_routed, &lat, err);
+    bool model = a->model && !a->no_model;
+    *mode = model ? "default-model" : "lexical";
+    if (model) st = route_with_model(ix, bench, opts, a, &es->retrieval, &not_routed, &lat, err);
+    else st = sr_eval_route_bench(ix, bench, opts, a->k, &a->bm25f, &es->retrieval, &not_routed, &lat, err);
     if (!st)
       fprintf(stderr, "routing latency over %zu queries (index loaded): p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
               lat.queries, lat.p50_ms, lat.p99_ms, lat.mean_ms, lat.max_ms);

@@ -6,6 +6,8 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli_common.h"
+#include "cli/cli_default_model.h"
+#include "route/default_route.h"
 #include "cli/commands.h"
 #include "index/index.h"
 #include "index/vectors.h"
@@ -45,7 +47,12 @@ static void usage(FILE *f) {
           "  --model-id S         the id stored with the vectors (default: the model directory's name)\n"
           "  --vectors FILE       import precomputed vectors: JSONL {\"id\",\"vector\"} or .npy float32 [N,dim]\n"
           "  --vector-ids FILE    (with a .npy) JSONL with the id of each row, in order\n"
-          "  --no-vectors         drop vectors the previous index held\n"
+          "  --no-vectors         drop vectors the previous index held (and store no default-model vectors)\n"
+          "  --model FILE         the default model whose vectors are stored (default: the bundled\n"
+          "                       models/default.srm, or $SKILLROUTER_MODEL); used unless Qwen3 or imported\n"
+          "                       vectors are asked for or held\n"
+          "  --no-model           no default-model vectors: a plain lexical index\n"
+          "  --ignore-body        index names and descriptions only (for ablations)\n"
           "  -q, --quiet          no progress bar or summary\n\n"
           "exit status: 0 ok, 1 error, 2 usage, 3 written but some entries were skipped\n");
 }
@@ -82,7 +89,9 @@ int cmd_index(int argc, char **argv) {
   const char *embed_model = NULL, *tok_dir = NULL, *vectors = NULL, *vector_ids = NULL, *model_id = NULL;
   sr_vec_dtype vdtype = SR_VEC_F32;
   size_t vdim = 0, caps[2] = {SR_DOC_DESC_CHARS, SR_DOC_BODY_CHARS};
-  bool no_vectors = false, no_refine = false;
+  bool no_vectors = false, no_refine = false, no_model = false, ignore_body = false;
+  const char *dmodel_path = NULL;
+  sr_default_model dm = {0};
   float *vecs = NULL;
   cli_model cm = {0};
   char *partial = NULL;
@@ -102,6 +111,9 @@ int cmd_index(int argc, char **argv) {
     else if (!strcmp(a, "--vector-ids") && v) { vector_ids = v; i++; }
     else if (!strcmp(a, "--no-vectors")) no_vectors = true;
     else if (!strcmp(a, "--no-vec-refine")) no_refine = true;
+    else if (!strcmp(a, "--no-model")) no_model = true;
+    else if (!strcmp(a, "--ignore-body")) ignore_body = true;
+    else if (!strcmp(a, "--model") && v) { dmodel_path = v; i++; }
     else if (!strcmp(a, "--dim") && v) { if (!cli_parse_size(a, v, &vdim)) { rc = 2; goto done; } i++; }
     else if (!strcmp(a, "--vec-dtype") && v) {
       if (!sr_vec_dtype_parse(v, &vdtype)) { fprintf(stderr, "skillrouter index: --vec-dtype: f32, f16 or int8\n"); rc = 2; goto done; }
@@ -159,6 +171,13 @@ int cmd_index(int argc, char **argv) {
     goto done;
   }
   double t_read = cli_now();
+  if (ignore_body) /* ablation: index names and descriptions only */
+    for (size_t i = 0; i < cat.n_entries; i++) {
+      char *empty = strdup("");
+      if (!empty) goto done;
+      free(cat.entries[i].body);
+      cat.entries[i].body = empty;
+    }
   /* the previous index: required for --update, optional (reuse of unchanged entries) otherwise */
   if (access(out, F_OK) == 0 && (update || !full)) {
     sr_status st = sr_index_open(out, &prev, &err);
@@ -187,7 +206,31 @@ int cmd_index(int argc, char **argv) {
   sr_vec_input vin = {0};
   sr_vec_view pvv = {0};
   if (embed_model && vectors) { fprintf(stderr, "skillrouter index: give --embed-model or --vectors, not both\n"); rc = 2; goto done; }
-  if (!no_vectors && (embed_model || vectors || (prev && sr_index_vectors(prev, &pvv)))) {
+  /* the default model's vectors, unless Qwen/imported vectors are asked for or already held */
+  bool prev_qwen = prev && sr_index_vectors(prev, &pvv) && strncmp(pvv.info->model_id, "skillrouter-default:", 20) != 0;
+  int have_dm = 0;
+  if (!no_vectors && !embed_model && !vectors && !prev_qwen) {
+    have_dm = cli_default_model_load("index", dmodel_path, no_model, &dm);
+    if (have_dm < 0) goto done;
+  }
+  if (have_dm > 0) {
+    double te = cli_now();
+    size_t reused = 0;
+    sr_status vs = sr_default_embed_catalog(&cat, full ? NULL : prev, &dm, &bo.analyzer, (int)threads, &cancel, &vecs,
+                                            &reused, &err);
+    if (vs != SR_OK) {
+      fprintf(stderr, "skillrouter index: %s%s\n", err.msg, vs == SR_ERR_INTERRUPTED ? "; the previous index is unchanged" : "");
+      rc = vs == SR_ERR_INTERRUPTED ? 130 : 1;
+      goto done;
+    }
+    vin.info = (sr_vec_info){.dim = dm.enc.dim, .dtype = SR_VEC_F16, .desc_chars = SR_VEC_UNCUT, .body_chars = SR_VEC_UNCUT};
+    snprintf(vin.info.model_id, sizeof vin.info.model_id, "%s", dm.id);
+    vin.data = vecs;
+    bo.vectors = &vin;
+    if (!quiet)
+      fprintf(stderr, "default model: %zu entries embedded, %zu reused, %.1f s\n", cat.n_entries - reused, reused,
+              cli_now() - te);
+  } else if (!no_vectors && (embed_model || vectors || prev_qwen)) {
     sr_vec_info info = {.dim = (uint32_t)vdim, .dtype = vdtype, .desc_chars = (uint32_t)caps[0], .body_chars = (uint32_t)caps[1]};
     sr_embed_stats es = {0};
     sr_status vs;
@@ -268,6 +311,7 @@ int cmd_index(int argc, char **argv) {
   }
   rc = cat.n_skipped ? 3 : 0;
 done:
+  sr_default_model_free(&dm);
   cli_model_free(&cm);
   free(vecs);
   free(partial);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_default_model.h"
+#include "route/default_route.h"
 #include "cli/commands.h"
 #include "index/index.h"
 #include "eval/bootstrap.h"
@@ -28,7 +30,10 @@ static void usage(FILE *f) {
           "                      skills get an empty object schema). With --by pack, the best packs are\n"
           "                      expanded to their tools, -k tools in all\n"
           "  --shuffle           with --format: emit the shortlist in a seeded random order\n"
-          "  --seed S            the shuffle seed (default 1)\n");
+          "  --seed S            the shuffle seed (default 1)\n"
+          "\ndefault model (used when the index holds its vectors; see models/MODEL_CARD.md):\n"
+          "  --model FILE        use this default-model file (default: models/default.srm, $SKILLROUTER_MODEL)\n"
+          "  --no-model          the plain lexical BM25F router\n");
   fprintf(f,
           "\nretrieve and rerank (SkillRouter pipeline; see docs/pipeline.md):\n"
           "  --mode M            dense, lexical or hybrid (default: hybrid when a query vector is given)\n"
@@ -40,6 +45,41 @@ static void usage(FILE *f) {
           "  --tokenizer DIR     tokenizer of the models (default: the model directory)\n"
           "  --threads N         model threads\n");
   cli_bm25f_help();
+}
+
+/* Routes with the default model when one is found and the index holds its vectors. Returns 1 when it
+ * did (results in res/n/t), 0 to fall back to the lexical router, -1 on an error (message printed). */
+static int route_default(const sr_index *ix, const char *model_path, bool no_model, const char *query, size_t qlen,
+                         size_t k, sr_result *res, size_t *n, sr_route_timing *t) {
+  sr_vec_view v;
+  bool has_vecs = sr_index_vectors(ix, &v);
+  if (!model_path && (!has_vecs || strncmp(v.info->model_id, "skillrouter-default:", 20) != 0)) return 0;
+  sr_default_model m;
+  int got = cli_default_model_load("route", model_path, no_model, &m);
+  if (got <= 0) return got;
+  if (!has_vecs || strcmp(v.info->model_id, m.id) != 0) {
+    if (sr_index_count(ix) > 20000) {
+      fprintf(stderr, "skillrouter route: note: the index holds no vectors of this model; lexical routing "
+                      "(re-run 'skillrouter index' to store them)\n");
+      sr_default_model_free(&m);
+      return 0;
+    }
+  }
+  sr_default_route_opts ro = {0};
+  sr_default_router *r = NULL;
+  sr_error err = {0};
+  sr_default_route_timing dt;
+  int rc = -1;
+  if (sr_default_router_new(ix, &m, &ro, &r, &err) == SR_OK &&
+      sr_default_route(r, query, qlen, k, res, n, NULL, NULL, &dt, &err) == SR_OK) {
+    *t = (sr_route_timing){dt.lexical_ms, dt.dense_ms, dt.rerank_ms, dt.total_ms};
+    rc = 1;
+  } else {
+    fprintf(stderr, "skillrouter route: %s\n", err.msg);
+  }
+  sr_default_router_free(r);
+  sr_default_model_free(&m);
+  return rc;
 }
 
 static void print_text(const sr_index *ix, const sr_result *r, size_t n, bool packs, bool body) {
@@ -66,7 +106,7 @@ static void print_text(const sr_index *ix, const sr_result *r, size_t n, bool pa
 }
 
 static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool packs, bool body, double load_ms,
-                       const sr_route_timing *t) {
+                       const sr_route_timing *t, bool model) {
   sr_buf b = SR_BUF_INIT;
   sr_buf_puts(&b, "{\"results\":[");
   for (size_t i = 0; i < n; i++) {
@@ -106,8 +146,14 @@ static void print_json(const sr_index *ix, const sr_result *r, size_t n, bool pa
     }
     sr_buf_printf(&b, ",\"score\":%.6g}", r[i].score);
   }
-  sr_buf_printf(&b, "],\"timing_ms\":{\"load\":%.3f,\"analyze\":%.3f,\"score\":%.3f,\"select\":%.3f,\"route\":%.3f}}\n",
-                load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
+  if (model)
+    sr_buf_printf(&b, "],\"router\":\"default-model\",\"timing_ms\":{\"load\":%.3f,\"lexical\":%.3f,\"dense\":%.3f,"
+                  "\"rerank\":%.3f,\"route\":%.3f}}\n",
+                  load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
+  else
+    sr_buf_printf(&b, "],\"router\":\"lexical\",\"timing_ms\":{\"load\":%.3f,\"analyze\":%.3f,\"score\":%.3f,"
+                  "\"select\":%.3f,\"route\":%.3f}}\n",
+                  load_ms, t->analyze_ms, t->score_ms, t->select_ms, t->total_ms);
   fwrite(b.data, 1, b.len, stdout);
   sr_buf_free(&b);
 }
@@ -139,7 +185,8 @@ static bool print_tools(const sr_index *ix, const sr_result *r, size_t n, bool p
 int cmd_route(int argc, char **argv) {
   const char *index_path = NULL, *query_arg = NULL;
   size_t k = 5;
-  bool json = false, body = false, packs = false, shuffle = false, tools = false;
+  bool json = false, body = false, packs = false, shuffle = false, tools = false, no_model = false;
+  const char *model_path = NULL;
   unsigned long long seed = 1;
   sr_tool_format fmt = SR_TOOLS_OPENAI;
   sr_bm25f_params params = sr_bm25f_defaults();
@@ -164,6 +211,8 @@ int cmd_route(int argc, char **argv) {
     else if (!strcmp(a, "--rerank-k") && v) { if (!cli_parse_size(a, v, &po.rerank_k)) return 2; i++; }
     else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &thr)) return 2; i++; }
     else if (!strcmp(a, "--body")) body = true;
+    else if (!strcmp(a, "--no-model")) no_model = true;
+    else if (!strcmp(a, "--model") && v) { model_path = v; i++; }
     else if (!strcmp(a, "--packs")) packs = true;
     else if (!strcmp(a, "--shuffle")) shuffle = true;
     else if (!strcmp(a, "--format") && v) {
@@ -225,19 +274,23 @@ int cmd_route(int argc, char **argv) {
     rc = route_pipeline(ix, s, query, qlen, &po);
     goto done;
   }
-  sr_route_opts ro = {.k = k, .by = packs ? SR_BY_PACK : SR_BY_ENTRY, .bm25f = &params};
   size_t n = 0;
   sr_route_timing t;
-  if (sr_route(s, query, qlen, &ro, res, &n, &t, &err) != SR_OK) {
-    fprintf(stderr, "skillrouter route: %s\n", err.msg);
-    goto done;
+  int used = packs ? 0 : route_default(ix, model_path, no_model, query, qlen, k, res, &n, &t);
+  if (used < 0) goto done;
+  if (!used) {
+    sr_route_opts ro = {.k = k, .by = packs ? SR_BY_PACK : SR_BY_ENTRY, .bm25f = &params};
+    if (sr_route(s, query, qlen, &ro, res, &n, &t, &err) != SR_OK) {
+      fprintf(stderr, "skillrouter route: %s\n", err.msg);
+      goto done;
+    }
   }
   if (tools) {
     if (!print_tools(ix, res, n, packs, k, fmt, shuffle, seed, &err)) {
       fprintf(stderr, "skillrouter route: %s\n", err.msg[0] ? err.msg : "out of memory");
       goto done;
     }
-  } else if (json) print_json(ix, res, n, packs, body, load_ms, &t);
+  } else if (json) print_json(ix, res, n, packs, body, load_ms, &t, used == 1);
   else print_text(ix, res, n, packs, body);
   rc = 0;
 done:

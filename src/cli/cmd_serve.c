@@ -17,7 +17,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: skillrouter serve --mcp -i INDEX [--min-score X]\n"
           "       skillrouter serve --http [HOST:]PORT -i INDEX [--api-key KEY] [--threads N]\n"
-          "                         [--max-body BYTES] [--timeout S] [--embed-model DIR] [--rerank-model DIR]\n\n"
+          "                         [--max-body BYTES] [--request-timeout-ms MS] [--timeout S]\n"
+          "                         [--embed-model DIR] [--rerank-model DIR] [--tokenizer DIR]\n\n"
           "Serves an index to agents.\n\n"
           "  --mcp               Model Context Protocol over stdin/stdout (tools search_skills, open_skill,\n"
           "                      route_tools); see docs/mcp.md for client configuration\n"
@@ -28,11 +29,14 @@ static void usage(FILE *f) {
           "  --min-score X       search_skills' no-confident-match threshold (default: %.3f * ln(1 + entries),\n"
           "                      10.0 on an 80K-skill catalog)\n"
           "  --api-key KEY       require 'Authorization: Bearer KEY' (also: $SKILLROUTER_API_KEY)\n"
-          "  --threads N         HTTP worker threads (default 4)\n"
+          "  --threads N         HTTP worker threads (default 4; each answers one request at a time)\n"
           "  --max-body BYTES    request body limit (default 1048576; larger → 413)\n"
-          "  --timeout S         idle-connection and model-request time limit in seconds (default 30)\n"
+          "  --request-timeout-ms MS  time limit of a POST request from its arrival (default 30000): past it\n"
+          "                      the answer is 503 {\"error\":{\"type\":\"timeout\"}} and the worker is freed\n"
+          "  --timeout S         idle-connection timeout in seconds (default 30)\n"
           "  --embed-model DIR   Qwen3 embedding model (enables /v1/embeddings)\n"
-          "  --rerank-model DIR  Qwen3 reranker model (enables /v1/rerank)\n",
+          "  --rerank-model DIR  Qwen3 reranker model (enables /v1/rerank)\n"
+          "  --tokenizer DIR     tokenizer for models whose directory has none\n",
           (double)SR_MCP_MIN_SCORE_PER_LN_N);
 }
 
@@ -54,6 +58,16 @@ static bool parse_addr(const char *a, char *host, size_t cap, unsigned *port) {
   else if (a[0] == '[' && colon > a + 1 && colon[-1] == ']') snprintf(host, cap, "%.*s", (int)(colon - a - 2), a + 1);
   else snprintf(host, cap, "%.*s", (int)(colon - a), a);
   return host[0] != 0;
+}
+
+/* The name a model is reported under: the last component of its path (no server paths in answers). */
+static const char *model_name(const char *path, char *buf, size_t cap) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') n--;
+  size_t b = n;
+  while (b > 0 && path[b - 1] != '/') b--;
+  snprintf(buf, cap, "%.*s", (int)(n - b), path + b);
+  return buf[0] ? buf : "model";
 }
 
 static int serve_mcp(sr_serve_state *st, float min_score) {
@@ -102,9 +116,9 @@ static int serve_http(sr_serve_state *st, const char *addr, int threads, sr_http
 
 int cmd_serve(int argc, char **argv) {
   const char *index_path = NULL, *http = NULL, *api_key = getenv("SKILLROUTER_API_KEY");
-  const char *embed_dir = NULL, *rerank_dir = NULL;
+  const char *embed_dir = NULL, *rerank_dir = NULL, *tok_dir = NULL;
   bool mcp = false;
-  size_t threads = 4, max_body = SR_HTTP_MAX_BODY_DEFAULT, timeout = 30;
+  size_t threads = 4, max_body = SR_HTTP_MAX_BODY_DEFAULT, timeout = 30, req_timeout_ms = 30000;
   float min_score = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -115,9 +129,18 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--api-key") && v) { api_key = v; i++; }
     else if (!strcmp(a, "--embed-model") && v) { embed_dir = v; i++; }
     else if (!strcmp(a, "--rerank-model") && v) { rerank_dir = v; i++; }
+    else if (!strcmp(a, "--tokenizer") && v) { tok_dir = v; i++; }
     else if (!strcmp(a, "--threads") && v) { if (!cli_parse_size(a, v, &threads)) return 2; i++; }
     else if (!strcmp(a, "--max-body") && v) { if (!cli_parse_size(a, v, &max_body)) return 2; i++; }
     else if (!strcmp(a, "--timeout") && v) { if (!cli_parse_size(a, v, &timeout)) return 2; i++; }
+    else if (!strcmp(a, "--request-timeout-ms") && v) {
+      if (!cli_parse_size(a, v, &req_timeout_ms)) return 2;
+      if (req_timeout_ms > 3600000) {
+        fprintf(stderr, "skillrouter serve: --request-timeout-ms must be from 1 to 3600000\n");
+        return 2;
+      }
+      i++;
+    }
     else if (!strcmp(a, "--min-score") && v) {
       char *end;
       min_score = strtof(v, &end);
@@ -129,8 +152,11 @@ int cmd_serve(int argc, char **argv) {
       return 2;
     }
   }
-  if (!index_path || mcp == (http != NULL) || threads > 1024) {
-    fprintf(stderr, "skillrouter serve: %s\n\n", !index_path ? "missing -i INDEX" : "give exactly one of --mcp, --http");
+  if (!index_path || mcp == (http != NULL) || threads > 1024 || timeout > 86400) {
+    fprintf(stderr, "skillrouter serve: %s\n\n", !index_path              ? "missing -i INDEX"
+                                                   : mcp == (http != NULL) ? "give exactly one of --mcp, --http"
+                                                   : threads > 1024        ? "--threads must be from 1 to 1024"
+                                                                           : "--timeout must be from 1 to 86400");
     usage(stderr);
     return 2;
   }
@@ -147,11 +173,14 @@ int cmd_serve(int argc, char **argv) {
     rc = serve_mcp(st, min_score);
   } else {
     cli_model em = {0}, rm = {0};
+    char en[256], rn[256];
     sr_http_opts ho = {.api_key = api_key && *api_key ? api_key : NULL, .max_body = max_body,
-                       .request_time_limit_s = (double)timeout, .embed_name = embed_dir, .rerank_name = rerank_dir};
+                       .request_time_limit_s = (double)req_timeout_ms / 1e3,
+                       .embed_name = embed_dir ? model_name(embed_dir, en, sizeof en) : NULL,
+                       .rerank_name = rerank_dir ? model_name(rerank_dir, rn, sizeof rn) : NULL};
     rc = 0;
-    if (embed_dir && cli_model_load(embed_dir, NULL, 0, &em, &err) != SR_OK) rc = 1;
-    if (!rc && rerank_dir && cli_model_load(rerank_dir, NULL, 0, &rm, &err) != SR_OK) rc = 1;
+    if (embed_dir && cli_model_load(embed_dir, tok_dir, 0, &em, &err) != SR_OK) rc = 1;
+    if (!rc && rerank_dir && cli_model_load(rerank_dir, tok_dir, 0, &rm, &err) != SR_OK) rc = 1;
     if (rc) {
       fprintf(stderr, "skillrouter serve: %s\n", err.msg);
     } else {

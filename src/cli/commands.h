@@ -14,5 +14,6 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_bench_model(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

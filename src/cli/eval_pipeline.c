@@ -154,7 +154,7 @@ sr_status eval_pipeline_run(const sr_index *ix, const sr_bench *bench, const sr_
   }
   if (!st) {
     sr_eval_latency *lat[5] = {&out->embed, &out->dense, &out->lexical, &out->rerank, &out->total};
-    for (int i = 0; i < 5; i++) sr_eval_latency_of(ms[i], nq, lat[i]);
+    for (int i = 0; i < 5; i++) sr_eval_latency_summarize(ms[i], nq, lat[i]);
   }
   for (int i = 0; i < 5; i++) free(ms[i]);
   free(ids);

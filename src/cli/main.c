@@ -21,6 +21,7 @@ static const command COMMANDS[] = {
     {"export", cmd_export, "write an index's entries and vectors as JSONL"},
     {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
     {"serve", cmd_serve, "serve an index over MCP (stdio) or HTTP"},
+    {"train", cmd_train, "train the default model (bi-encoder + reranker) on a catalog"},
     {"bench-model", cmd_bench_model, "prefill/rerank speed of a random-weight Qwen3 of a config (no file)"},
 };
 

@@ -24,17 +24,17 @@ static double percentile(const double *v, size_t n, double p) {
   return v[r ? r - 1 : 0];
 }
 
-void sr_eval_latency_of(double *ms, size_t n, sr_eval_latency *out) {
-  memset(out, 0, sizeof *out);
-  out->queries = n;
-  if (!n) return;
-  qsort(ms, n, sizeof *ms, cmp_double);
+void sr_eval_latency_summarize(double *ms, size_t n_ms, sr_eval_latency *latency) {
+  memset(latency, 0, sizeof *latency);
+  latency->queries = n_ms;
+  if (!n_ms) return;
+  qsort(ms, n_ms, sizeof *ms, cmp_double);
   double sum = 0;
-  for (size_t i = 0; i < n; i++) sum += ms[i];
-  out->p50_ms = percentile(ms, n, 50);
-  out->p99_ms = percentile(ms, n, 99);
-  out->mean_ms = sum / (double)n;
-  out->max_ms = ms[n - 1];
+  for (size_t i = 0; i < n_ms; i++) sum += ms[i];
+  latency->p50_ms = percentile(ms, n_ms, 50);
+  latency->p99_ms = percentile(ms, n_ms, 99);
+  latency->mean_ms = sum / (double)n_ms;
+  latency->max_ms = ms[n_ms - 1];
 }
 
 sr_status sr_eval_route_bench(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts, size_t k,
@@ -74,7 +74,7 @@ sr_status sr_eval_route_bench(const sr_index *ix, const sr_bench *bench, const s
     }
     st = sr_predictions_add(pred, t->task_id, ids, n, err);
   }
-  if (!st && latency) sr_eval_latency_of(ms, n_ms, latency);
+  if (!st && latency) sr_eval_latency_summarize(ms, n_ms, latency);
   free(ms);
   free(res);
   free(ids);

@@ -24,8 +24,8 @@ typedef struct sr_eval_latency {
   double p50_ms, p99_ms, mean_ms, max_ms;
 } sr_eval_latency;
 
-/* Fills *out from the n per-query times in ms[] (sorted in place): nearest-rank p50/p99, mean, max. */
-void sr_eval_latency_of(double *ms, size_t n, sr_eval_latency *out);
+/* Sorts ms[0..n) and fills *latency from it. */
+void sr_eval_latency_summarize(double *ms, size_t n, sr_eval_latency *latency);
 
 sr_status sr_eval_route_bench(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts, size_t k,
                               const sr_bm25f_params *params, sr_predictions *pred, size_t *not_routed,

@@ -48,6 +48,19 @@ void sr_http_handler_free(sr_http_handler *h) {
 }
 
 size_t sr_http_max_body(const sr_http_handler *h) { return h->opts.max_body; }
+double sr_http_time_limit(const sr_http_handler *h) { return h->opts.request_time_limit_s; }
+
+double sr_http_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void sr_http_note_aborted(sr_http_handler *h) {
+  pthread_mutex_lock(&h->mu);
+  h->aborted++;
+  pthread_mutex_unlock(&h->mu);
+}
 
 void sr_http_response_free(sr_http_response *resp) {
   if (!resp) return;
@@ -77,23 +90,34 @@ static const char *error_type(int status) {
   }
 }
 
-void sr_http_error(sr_http_response *resp, int status, const char *fmt, ...) {
+static void verror(sr_http_response *resp, int status, const char *type, const char *fmt, va_list ap) {
   char msg[SR_ERROR_MSG_MAX];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
   cJSON_AddStringToObject(e, "message", msg);
-  cJSON_AddStringToObject(e, "type", error_type(status));
+  cJSON_AddStringToObject(e, "type", type);
   cJSON_AddNumberToObject(e, "code", status);
   sr_http_json(resp, status, o);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+void sr_http_error(sr_http_response *resp, int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  verror(resp, status, error_type(status), fmt, ap);
+  va_end(ap);
+}
+
+void sr_http_error_typed(sr_http_response *resp, int status, const char *type, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  verror(resp, status, type, fmt, ap);
+  va_end(ap);
+}
+
+void sr_http_timeout(const sr_http_handler *h, sr_http_response *resp, const char *where) {
+  sr_http_error_typed(resp, 503, "timeout", "request time limit (%.0f ms) reached %s",
+                      h->opts.request_time_limit_s * 1e3, where);
+  resp->timed_out = true;
 }
 
 /* Constant-time check of "Bearer <key>". */
@@ -108,7 +132,7 @@ static bool auth_ok(const sr_http_handler *h, const char *header) {
 }
 
 /* POST /v1/route. */
-static void do_route(sr_http_handler *h, const cJSON *body, sr_http_response *resp) {
+static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_http_response *resp) {
   const cJSON *task = cJSON_GetObjectItemCaseSensitive(body, "task");
   const cJSON *kv = cJSON_GetObjectItemCaseSensitive(body, "k");
   const cJSON *by = cJSON_GetObjectItemCaseSensitive(body, "by");
@@ -127,7 +151,8 @@ static void do_route(sr_http_handler *h, const cJSON *body, sr_http_response *re
       { sr_http_error(resp, 400, "'by' must be \"entry\" or \"pack\""); return; }
     packs = !strcmp(by->valuestring, "pack");
   }
-  double t0 = now_s();
+  double t0 = sr_http_now();
+  if (t0 > deadline) { sr_http_timeout(h, resp, "before routing started"); return; }
   sr_serve_lease l;
   sr_error err;
   if (sr_serve_acquire(h->state, &l, &err) != SR_OK) { sr_http_error(resp, 500, "%s", err.msg); return; }
@@ -140,10 +165,12 @@ static void do_route(sr_http_handler *h, const cJSON *body, sr_http_response *re
   size_t n = 0;
   sr_route_timing t;
   sr_status st = sr_route(l.searcher, task->valuestring, strlen(task->valuestring), &ro, res, &n, &t, &err);
-  if (st != SR_OK) {
+  if (st != SR_OK || sr_http_now() > deadline) {
     free(res);
     sr_serve_release(h->state, &l);
-    { sr_http_error(resp, st == SR_ERR_FORMAT ? 400 : 500, "%s", err.msg); return; }
+    if (st != SR_OK) sr_http_error(resp, st == SR_ERR_FORMAT ? 400 : 500, "%s", err.msg);
+    else sr_http_timeout(h, resp, "while routing");
+    return;
   }
   cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "results");
   for (size_t i = 0; i < n; i++) {
@@ -176,7 +203,7 @@ static void do_route(sr_http_handler *h, const cJSON *body, sr_http_response *re
   cJSON_AddNumberToObject(tm, "score", t.score_ms);
   cJSON_AddNumberToObject(tm, "select", t.select_ms);
   cJSON_AddNumberToObject(tm, "route", t.total_ms);
-  cJSON_AddNumberToObject(tm, "total", (now_s() - t0) * 1e3);
+  cJSON_AddNumberToObject(tm, "total", (sr_http_now() - t0) * 1e3);
   cJSON_AddNumberToObject(o, "generation", (double)l.generation);
   free(res);
   sr_serve_release(h->state, &l);
@@ -221,6 +248,17 @@ static void do_metrics(sr_http_handler *h, sr_http_response *resp) {
     sr_buf_printf(&b, "skillrouter_http_request_duration_seconds_sum{endpoint=\"%s\"} %.9g\n", EP_NAMES[e], h->lat_sum[e]);
     sr_buf_printf(&b, "skillrouter_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", EP_NAMES[e], h->lat_n[e]);
   }
+  sr_buf_puts(&b, "# HELP skillrouter_http_timeouts_total Requests answered 503 because they ran past the time limit.\n"
+                  "# TYPE skillrouter_http_timeouts_total counter\n");
+  for (int e = 0; e < EP_COUNT; e++)
+    if (e == EP_ROUTE || e == EP_EMBED || e == EP_RERANK)
+      sr_buf_printf(&b, "skillrouter_http_timeouts_total{endpoint=\"%s\"} %llu\n", EP_NAMES[e], h->timeouts[e]);
+  sr_buf_printf(&b, "# HELP skillrouter_http_aborted_uploads_total Connections closed because the body was still "
+                    "arriving at the time limit.\n# TYPE skillrouter_http_aborted_uploads_total counter\n"
+                    "skillrouter_http_aborted_uploads_total %llu\n"
+                    "# HELP skillrouter_http_requests_in_flight Requests being handled (this one included).\n"
+                    "# TYPE skillrouter_http_requests_in_flight gauge\nskillrouter_http_requests_in_flight %llu\n",
+                h->aborted, h->in_flight);
   pthread_mutex_unlock(&h->mu);
   sr_buf_printf(&b, "# HELP skillrouter_index_entries Entries in the index being served.\n"
                     "# TYPE skillrouter_index_entries gauge\nskillrouter_index_entries %u\n"
@@ -234,7 +272,7 @@ static void do_metrics(sr_http_handler *h, sr_http_response *resp) {
 }
 
 /* Records one finished request in the metrics. */
-static void record(sr_http_handler *h, sr_endpoint ep, int status, double secs) {
+static void record(sr_http_handler *h, sr_endpoint ep, int status, bool timed_out, double secs) {
   int s = SR_N_STATUS - 1;
   for (int i = 0; i < SR_N_STATUS - 1; i++)
     if (STATUSES[i] == status) s = i;
@@ -246,6 +284,8 @@ static void record(sr_http_handler *h, sr_endpoint ep, int status, double secs) 
   h->lat_bucket[ep][b]++;
   h->lat_sum[ep] += secs;
   h->lat_n[ep]++;
+  h->timeouts[ep] += timed_out;
+  h->in_flight--;
   pthread_mutex_unlock(&h->mu);
 }
 
@@ -271,8 +311,12 @@ static cJSON *parse_body(const sr_http_request *req, sr_http_response *resp) {
 
 void sr_http_handle(sr_http_handler *h, const sr_http_request *req, sr_http_response *resp) {
   assert(h && req && resp && req->method && req->path);
-  double t0 = now_s();
+  double t0 = sr_http_now();
+  double deadline = (req->received_s > 0 ? req->received_s : t0) + h->opts.request_time_limit_s;
   memset(resp, 0, sizeof *resp);
+  pthread_mutex_lock(&h->mu);
+  h->in_flight++;
+  pthread_mutex_unlock(&h->mu);
   const char *p = req->path, *m = req->method;
   sr_endpoint ep = !strcmp(p, "/v1/route")        ? EP_ROUTE
                    : !strcmp(p, "/healthz")        ? EP_HEALTHZ
@@ -282,7 +326,7 @@ void sr_http_handle(sr_http_handler *h, const sr_http_request *req, sr_http_resp
                                                     : EP_OTHER;
   bool post = ep == EP_ROUTE || ep == EP_EMBED || ep == EP_RERANK;
   if (ep == EP_OTHER) {
-    sr_http_error(resp, 404, "no such endpoint (see /v1/route, /healthz, /metrics)");
+    sr_http_error(resp, 404, "no such endpoint (see /v1/route, /v1/embeddings, /v1/rerank, /healthz, /metrics)");
   } else if (strcmp(m, post ? "POST" : "GET") != 0) {
     sr_http_error(resp, 405, "use %s for this endpoint", post ? "POST" : "GET");
   } else if (ep != EP_HEALTHZ && !auth_ok(h, req->authorization)) {
@@ -301,17 +345,17 @@ void sr_http_handle(sr_http_handler *h, const sr_http_request *req, sr_http_resp
   } else if (req->body_too_large || req->body_len > h->opts.max_body) {
     sr_http_error(resp, 413, "request body over the %zu-byte limit", h->opts.max_body);
   } else if ((ep == EP_EMBED && !h->opts.embed_model) || (ep == EP_RERANK && !h->opts.rerank_model)) {
-    sr_http_error(resp, 501, "this server has no %s model (start it with %s DIR)", ep == EP_EMBED ? "embedding" : "reranker",
-                  ep == EP_EMBED ? "--embed-model" : "--rerank-model");
+    sr_http_error_typed(resp, 404, "model_not_found", "this server has no %s model loaded (start it with %s DIR)",
+                        ep == EP_EMBED ? "embedding" : "reranker", ep == EP_EMBED ? "--embed-model" : "--rerank-model");
   } else {
     cJSON *body = parse_body(req, resp);
     if (body) {
-      if (ep == EP_ROUTE) do_route(h, body, resp);
-      else if (ep == EP_EMBED) sr_http_embeddings(h, body, resp);
-      else sr_http_rerank(h, body, resp);
+      if (ep == EP_ROUTE) do_route(h, body, deadline, resp);
+      else if (ep == EP_EMBED) sr_http_embeddings(h, body, deadline, resp);
+      else sr_http_rerank(h, body, deadline, resp);
       cJSON_Delete(body);
     }
   }
   if (!resp->body) resp->status = 500, resp->content_type = "application/json";
-  record(h, ep, resp->status, now_s() - t0);
+  record(h, ep, resp->status, resp->timed_out, sr_http_now() - t0);
 }

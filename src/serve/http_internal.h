@@ -21,15 +21,25 @@ struct sr_http_handler {
   unsigned long long lat_bucket[EP_COUNT][SR_N_LAT_BUCKETS + 1];
   double lat_sum[EP_COUNT];
   unsigned long long lat_n[EP_COUNT];
+  unsigned long long timeouts[EP_COUNT];  /* 503 "timeout" answers */
+  unsigned long long aborted;             /* connections dropped by the transport mid-upload */
+  unsigned long long in_flight;           /* requests inside sr_http_handle now */
 };
 
-/* Sets resp to a JSON error {"error":{"message","type","code"}} with HTTP status `status`. */
+/* Sets resp to a JSON error {"error":{"message","type","code"}} with HTTP status `status` (the type
+ * follows from the status). */
 void sr_http_error(sr_http_response *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with an explicit type. */
+void sr_http_error_typed(sr_http_response *resp, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sets resp to 503 type "timeout" (timed_out = true): "request time limit (N ms) reached <where>". */
+void sr_http_timeout(const sr_http_handler *h, sr_http_response *resp, const char *where);
 /* Sets resp to status + the printed JSON of `body` (deleted here). */
 void sr_http_json(sr_http_response *resp, int status, cJSON *body);
 
-/* POST /v1/embeddings and /v1/rerank with a parsed JSON object body (see http.h). */
-void sr_http_embeddings(sr_http_handler *h, const cJSON *body, sr_http_response *resp);
-void sr_http_rerank(sr_http_handler *h, const cJSON *body, sr_http_response *resp);
+/* POST /v1/embeddings and /v1/rerank with a parsed JSON object body (see http.h); `deadline` is in
+ * sr_http_now() seconds. */
+void sr_http_embeddings(sr_http_handler *h, const cJSON *body, double deadline, sr_http_response *resp);
+void sr_http_rerank(sr_http_handler *h, const cJSON *body, double deadline, sr_http_response *resp);
 
 #endif

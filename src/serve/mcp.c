@@ -20,6 +20,7 @@ struct sr_mcp {
   sr_serve_state *state;
   float min_score;
   char protocol[32];
+  bool initialized;      /* an initialize request was answered */
 };
 
 sr_status sr_mcp_new(sr_serve_state *state, const sr_mcp_opts *opts, sr_mcp **out, sr_error *err) {
@@ -102,9 +103,11 @@ static char *handle_obj(sr_mcp *m, const cJSON *req, bool *oom) {
   if (!id) return NULL;  /* notifications (notifications/initialized, cancelled, ...) get no response */
   if (!strcmp(name, "initialize")) {
     if (params && !cJSON_IsObject(params)) out = reply(id, NULL, SR_RPC_INVALID_PARAMS, "params must be an object");
-    else out = reply(id, do_initialize(m, params), 0, NULL);
+    else if ((out = reply(id, do_initialize(m, params), 0, NULL))) m->initialized = true;
   } else if (!strcmp(name, "ping")) {
     out = reply(id, cJSON_CreateObject(), 0, NULL);
+  } else if (!m->initialized) {  /* the MCP lifecycle: only initialize and ping come first */
+    out = reply(id, NULL, SR_RPC_NOT_INITIALIZED, "server not initialized: send initialize first");
   } else if (!strcmp(name, "tools/list")) {
     cJSON *r = cJSON_CreateObject(), *defs = sr_mcp_tool_defs();
     if (r && defs) cJSON_AddItemToObject(r, "tools", defs), defs = NULL;

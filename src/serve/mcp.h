@@ -8,7 +8,10 @@
  *                               only (never the file system); ambiguous names list the candidate ids
  *   route_tools(task, k=20)     tool definitions (name, description, inputSchema) in ranked order
  * Errors: -32700 parse error, -32600 invalid request, -32601 method not found, -32602 invalid
- * params. Notifications (no "id") never get a response. A malformed message never stops the server.
+ * params, -32002 server not initialized (any request but initialize and ping before the first
+ * initialize; the MCP lifecycle). Notifications (no "id", notifications/initialized included) never get
+ * a response. A malformed message never stops the server. initialize may be repeated (it re-negotiates
+ * the protocol version).
  *
  * Ownership: sr_mcp_new borrows `state` (the caller keeps it open until sr_mcp_free). Responses
  * returned by sr_mcp_handle are malloc'd (free()).

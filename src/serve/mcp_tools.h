@@ -13,6 +13,7 @@
 #define SR_RPC_METHOD_NOT_FOUND (-32601)
 #define SR_RPC_INVALID_PARAMS (-32602)
 #define SR_RPC_INTERNAL_ERROR (-32603)
+#define SR_RPC_NOT_INITIALIZED (-32002)  /* a request other than initialize/ping before initialize */
 
 /* A new cJSON array of the tool definitions (name, title, description, inputSchema); NULL on OOM. */
 cJSON *sr_mcp_tool_defs(void);

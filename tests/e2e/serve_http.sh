@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: `skillrouter serve --http` on a free loopback port — curl against every endpoint and
-# error status (400/401/404/405/413/501), metrics, and clean shutdown on SIGTERM.
+# error status (400/401/404/405/413), metrics, and clean shutdown on SIGTERM. The model endpoints with
+# models loaded are in serve_models.sh.
 source "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-/usr/bin/python3}
 idx=$T_DIR/ex.idx
@@ -35,14 +36,21 @@ req "400 invalid UTF-8" 400 'assert "UTF-8" in d["error"]["message"]' -H "$auth"
 req "404 unknown path" 404 'assert d["error"]["code"]==404' -H "$auth" $base/v2/nothing
 req "405 GET on route" 405 'assert d["error"]["code"]==405' -H "$auth" $base/v1/route
 req "405 DELETE on healthz" 405 'assert d["error"]["code"]==405' -X DELETE $base/healthz
+t_check "405 on a POST endpoint carries Allow: POST" sh -c "curl -s -D - -o /dev/null -H '$auth' $base/v1/rerank | grep -qi '^Allow: POST'"
+t_check "405 on a GET endpoint carries Allow: GET" sh -c "curl -s -D - -o /dev/null -X POST $base/healthz | grep -qi '^Allow: GET'"
+t_check "401 carries WWW-Authenticate: Bearer" sh -c "curl -s -D - -o /dev/null -d '{}' $base/v1/embeddings | grep -qi '^WWW-Authenticate: Bearer'"
 head -c 100000 /dev/zero | tr '\0' ' ' > $T_DIR/big.json
 req "413 body over the limit" 413 'assert d["error"]["code"]==413' -H "$auth" --data-binary @$T_DIR/big.json $base/v1/route
-req "501 embeddings without a model" 501 'assert "embed-model" in d["error"]["message"]' -H "$auth" -d '{"input":"x"}' $base/v1/embeddings
-req "501 rerank without a model" 501 'assert "rerank-model" in d["error"]["message"]' -H "$auth" -d '{"query":"x","documents":["a"]}' $base/v1/rerank
+req "404 embeddings without a model" 404 'assert d["error"]["type"]=="model_not_found" and "embed-model" in d["error"]["message"]' \
+  -H "$auth" -d '{"input":"x"}' $base/v1/embeddings
+req "404 rerank without a model" 404 'assert d["error"]["type"]=="model_not_found" and "rerank-model" in d["error"]["message"]' \
+  -H "$auth" -d '{"query":"x","documents":["a"]}' $base/v1/rerank
 m=$(curl -s -H "$auth" $base/metrics)
 t_check "metrics: requests by endpoint and status" grep -q 'skillrouter_http_requests_total{endpoint="/v1/route",status="200"} 2' <<<"$m"
 t_check "metrics: latency histogram" grep -q 'skillrouter_http_request_duration_seconds_bucket{endpoint="/v1/route",le="+Inf"} ' <<<"$m"
 t_check "metrics: errors" grep -q 'skillrouter_http_errors_total{endpoint="/v1/route"} 8' <<<"$m"
+t_check "metrics: model endpoints" grep -q 'skillrouter_http_requests_total{endpoint="/v1/embeddings",status="404"} 1' <<<"$m"
+t_check "metrics: time-limit counters" grep -q 'skillrouter_http_timeouts_total{endpoint="/v1/route"} 0' <<<"$m"
 # still serving after all that, then a clean exit on SIGTERM
 req "answers after the errors" 200 'assert d["results"]' -H "$auth" -d '{"task":"git bisect regression"}' $base/v1/route
 kill -TERM $pid; wait $pid; rc=$?

@@ -9,8 +9,8 @@ $SR index -q examples/skills examples/tools/weather.json -o $idx
 
 # mcp LINES... : runs one server over the given request lines, prints its stdout
 mcp() { printf '%s\n' "$@" | timeout 30 $SR serve --mcp -i $idx; }
-# expect NAME PYTHON-ASSERTION REQUEST... : the responses as a list `r` of parsed JSON lines
-expect() {
+# expect_raw NAME PYTHON-ASSERTION REQUEST... : the responses as a list `r` of parsed JSON lines
+expect_raw() {
   local name=$1 assertion=$2; shift 2
   local out; out=$(mcp "$@"); local rc=$?
   if [ $rc -eq 0 ] && $PY -c "
@@ -18,16 +18,21 @@ import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines() if l.strip()
 $assertion" "$out"; then t_ok; else t_fail "$name: $out"; fi
 }
 init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+initd='{"jsonrpc":"2.0","method":"notifications/initialized"}'
 call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}' "$1" "$2" "$3"; }
+# expect NAME PYTHON-ASSERTION REQUEST... : as expect_raw after initialize + notifications/initialized
+# (the initialize response is dropped from `r`)
+expect() { local name=$1 assertion=$2; shift 2; expect_raw "$name" "assert r[0]['id']==1 and 'result' in r[0], r[0]; r=r[1:]
+$assertion" "$init" "$initd" "$@"; }
 
-expect "initialize + initialized + ping + tools/list" '
+expect_raw "initialize + initialized + ping + tools/list" '
 assert len(r)==3, r
 assert r[0]["result"]["protocolVersion"]=="2025-06-18" and r[0]["result"]["serverInfo"]["name"]=="skillrouter"
 assert r[1]=={"jsonrpc":"2.0","id":2,"result":{}}
 names=[t["name"] for t in r[2]["result"]["tools"]]; assert names==["search_skills","open_skill","route_tools"], names
 assert all(t["inputSchema"]["type"]=="object" for t in r[2]["result"]["tools"])' \
   "$init" '{"jsonrpc":"2.0","method":"notifications/initialized"}' '{"jsonrpc":"2.0","id":2,"method":"ping"}' '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
-expect "version negotiation: old supported version echoed, unknown gets latest" '
+expect_raw "version negotiation: old supported version echoed, unknown gets latest" '
 assert r[0]["result"]["protocolVersion"]=="2024-11-05" and r[1]["result"]["protocolVersion"]=="2025-06-18"' \
   '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05"}}' \
   '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2099-01-01"}}'
@@ -55,6 +60,18 @@ assert r[-1]["result"]=={}' \
   '{"jsonrpc":"2.0","id":2,"method":"resources/read"}' "$(call 3 nosuchtool '{}')" "$(call 4 search_skills '{"task":7}')" \
   "$(call 5 route_tools '{"task":"x","k":-1}')" "$(call 6 open_skill '{}')" '{"jsonrpc":"2.0","method":"notifications/cancelled"}' \
   '{"jsonrpc":"2.0","id":7,"method":"ping"}'
+expect_raw "lifecycle: requests before initialize get -32002 (ping does not); notifications never get a response" '
+assert [x.get("id") for x in r]==[1,2,3,None,4,5,6], r
+codes=[x.get("error",{}).get("code") for x in r]
+assert codes==[-32002,-32002,-32002,-32700,None,None,None], codes
+assert "not initialized" in r[0]["error"]["message"] and r[4]["result"]=={}
+assert r[5]["result"]["protocolVersion"]=="2025-06-18" and len(r[6]["result"]["tools"])==3' \
+  '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' "$(call 2 search_skills '{"task":"x"}')" \
+  '{"jsonrpc":"2.0","id":3,"method":"resources/list"}' "$initd" '{"jsonrpc":"2.0","method":"tools/list"}' 'not json' \
+  '{"jsonrpc":"2.0","id":4,"method":"ping"}' "${init/\"id\":1/\"id\":5}" "$initd" \
+  '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4,"reason":"x"}}' \
+  '{"jsonrpc":"2.0","method":"notifications/progress","params":5}' '{"jsonrpc":"2.0","method":"tools/call"}' \
+  '{"jsonrpc":"2.0","id":6,"method":"tools/list"}'
 out=$(printf 'caf\xff\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n' | $SR serve --mcp -i $idx)
 t_check "invalid UTF-8 is a parse error and the server goes on" $PY -c '
 import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines()]; assert r[0]["error"]["code"]==-32700 and r[1]["result"]=={}' "$out"
@@ -66,6 +83,7 @@ import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines()]; assert r[0
 cp $idx $T_DIR/live.idx
 $SR index -q examples/tools/weather.json -o $T_DIR/small.idx
 exec 3> >(timeout 60 $SR serve --mcp -i $T_DIR/live.idx > $T_DIR/live.out 2> $T_DIR/live.err)
+printf '%s\n%s\n' "$init" "$initd" >&3
 echo "$(call 1 open_skill '{"name_or_id":"git-bisect"}')" >&3; sleep 0.5
 cp $T_DIR/small.idx $T_DIR/live.tmp && mv $T_DIR/live.tmp $T_DIR/live.idx
 echo "$(call 2 open_skill '{"name_or_id":"git-bisect"}')" >&3; sleep 0.5
@@ -73,7 +91,7 @@ echo garbage > $T_DIR/live.tmp && mv $T_DIR/live.tmp $T_DIR/live.idx
 echo "$(call 3 route_tools '{"task":"weather alerts"}')" >&3
 exec 3>&-; sleep 1
 t_check "reload: replaced index is used, a bad one is logged and the old kept" $PY -c '
-import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]
+import json,sys; r=[json.loads(l) for l in open(sys.argv[1])][1:]
 assert not r[0]["result"]["isError"] and r[1]["result"]["isError"], r
 assert r[2]["result"]["structuredContent"]["tools"][0]["name"]=="get_alerts"' $T_DIR/live.out
 t_check "reload messages on stderr" grep -q 'reload failed, keeping the current index' $T_DIR/live.err

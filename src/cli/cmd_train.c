@@ -1,0 +1,278 @@
+/* cmd_train.c — `skillrouter train`: trains the default model (static bi-encoder + listwise reranker)
+ * on an index's catalog. See src/train/train.h for the recipe. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "index/index.h"
+#include "route/default_model.h"
+#include "train/train.h"
+#include "util/fileio.h"
+
+static const char USAGE[] =
+    "usage: skillrouter train -i INDEX -o MODEL.srm [options]\n"
+    "\n"
+    "Trains the default router model on the catalog in INDEX: pseudo-queries cut from the skills\n"
+    "themselves (\"when to use\" sections, body spans, descriptions without the skill's name) and your\n"
+    "labelled pairs, 10 hard negatives per query (4 dense, 3 BM25, 2 same category, 1 random) with a\n"
+    "false-negative filter (same name; body trigram Jaccard; encoder cosine), a static bi-encoder trained\n"
+    "with InfoNCE, then a listwise reranker over the top candidates. Deterministic for a given --seed.\n"
+    "\n"
+    "data:\n"
+    "  --queries N          pseudo-queries to make, at most one per skill (default 40000)\n"
+    "  --pairs FILE         labelled pairs, JSONL {\"query\": .., \"skill_id\": ..} (added to the pseudo-queries)\n"
+    "  --heldout F          share of pairs held out for the Hit@1 reported during training (default 0.05)\n"
+    "  --rr-share F         share of pairs the encoder never sees, used to train the reranker (0.25)\n"
+    "  --exclude-bench DIR  never train on a benchmark's ground truth: DIR/relevance.json ids, their\n"
+    "                       copies in DIR/equivalents.json, and skills with a ground-truth skill's name\n"
+    "  --exclude-ids FILE   never train on these ids (one per line)\n"
+    "  --seed N             (default 20261121)\n"
+    "negatives and filter:\n"
+    "  --negatives D,B,C,R  per query: dense, BM25, same category, random (default 4,3,2,1)\n"
+    "  --no-filter          keep raw negatives (ablation)\n"
+    "  --fn-jaccard X       body word-trigram Jaccard above which a negative is dropped (0.6)\n"
+    "  --fn-cosine X        encoder cosine above which a negative is dropped (0.92)\n"
+    "bi-encoder:\n"
+    "  --dim N --buckets N  embedding size and hashed rows (64, 262144)\n"
+    "  --epochs N --batch N --lr X --tau X   (3, 128, 0.05, 0.05)\n"
+    "reranker:\n"
+    "  --rr-loss listwise|pointwise   (listwise)\n"
+    "  --rr-list N          candidates from each first-stage list (20)\n"
+    "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (6, 32, 0.002, 1)\n"
+    "  --no-reranker        train the bi-encoder only\n"
+    "other:\n"
+    "  --threads N          (default: all cores)\n"
+    "  --checkpoint FILE    write the model after every encoder epoch\n"
+    "  -q, --quiet          no progress lines\n";
+
+static void log_line(void *ctx, const char *line) {
+  (void)ctx;
+  fprintf(stderr, "[%7.1fs] %s\n", cli_now() - *(double *)ctx, line);
+}
+
+typedef struct id_list {
+  char **v;
+  size_t n, cap;
+} id_list;
+
+static bool id_push(id_list *l, const char *s) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 256;
+    char **v = realloc(l->v, cap * sizeof *v);
+    if (!v) return false;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n] = strdup(s);
+  return l->v[l->n++] != NULL;
+}
+
+static void norm_name(const char *s, char *out, size_t cap) {
+  size_t n = 0;
+  for (; s && *s && n + 1 < cap; s++)
+    if (isalnum((unsigned char)*s)) out[n++] = (char)tolower((unsigned char)*s);
+  out[n] = '\0';
+}
+
+/* Benchmark exclusions: ids of relevance.json (gt and graded), equivalents' copies, and every entry of
+ * the index whose normalised name equals a ground-truth entry's name. */
+static bool exclude_bench(const char *dir, const sr_index *ix, id_list *out) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/relevance.json", dir);
+  char *data;
+  size_t len;
+  sr_error err = {0};
+  if (sr_read_file(path, (size_t)1 << 28, &data, &len, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter train: %s\n", err.msg);
+    return false;
+  }
+  cJSON *rel = cJSON_Parse(data);
+  free(data);
+  if (!cJSON_IsObject(rel)) {
+    fprintf(stderr, "skillrouter train: %s: not a JSON object\n", path);
+    cJSON_Delete(rel);
+    return false;
+  }
+  size_t first = out->n;
+  const cJSON *task;
+  cJSON_ArrayForEach(task, rel) {
+    const cJSON *gt = cJSON_GetObjectItemCaseSensitive(task, "gt_skill_ids"), *x;
+    cJSON_ArrayForEach(x, gt) if (cJSON_IsString(x)) id_push(out, x->valuestring);
+    const cJSON *graded = cJSON_GetObjectItemCaseSensitive(task, "relevance");
+    cJSON_ArrayForEach(x, graded) id_push(out, x->string);
+  }
+  cJSON_Delete(rel);
+  size_t gt_end = out->n;
+  snprintf(path, sizeof path, "%s/equivalents.json", dir);
+  if (sr_read_file(path, (size_t)1 << 28, &data, &len, &err) == SR_OK) {
+    cJSON *eq = cJSON_Parse(data);
+    free(data);
+    const cJSON *g, *x;
+    cJSON_ArrayForEach(g, eq) cJSON_ArrayForEach(x, g) if (cJSON_IsString(x)) id_push(out, x->valuestring);
+    cJSON_Delete(eq);
+  }
+  /* same-name entries */
+  size_t n_names = 0;
+  char(*names)[128] = malloc((gt_end - first + 1) * sizeof *names);
+  if (!names) return false;
+  for (size_t i = first; i < gt_end; i++) {
+    uint32_t d;
+    if (!sr_index_find(ix, out->v[i], &d)) continue;
+    sr_entry_view e;
+    sr_index_entry(ix, d, &e);
+    norm_name(e.name, names[n_names], sizeof names[n_names]);
+    if (names[n_names][0]) n_names++;
+  }
+  uint32_t n = sr_index_count(ix);
+  for (uint32_t d = 0; d < n && n_names; d++) {
+    sr_entry_view e;
+    sr_index_entry(ix, d, &e);
+    char nn[128];
+    norm_name(e.name, nn, sizeof nn);
+    for (size_t k = 0; k < n_names; k++)
+      if (!strcmp(nn, names[k])) {
+        id_push(out, e.id);
+        break;
+      }
+  }
+  free(names);
+  return true;
+}
+
+static bool exclude_file(const char *path, id_list *out) {
+  char *data;
+  size_t len;
+  sr_error err = {0};
+  if (sr_read_file(path, (size_t)1 << 30, &data, &len, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter train: %s\n", err.msg);
+    return false;
+  }
+  for (char *p = strtok(data, "\r\n"); p; p = strtok(NULL, "\r\n"))
+    if (*p) id_push(out, p);
+  free(data);
+  return true;
+}
+
+static bool parse_float(const char *flag, const char *v, float *out) {
+  char *end;
+  double x = strtod(v, &end);
+  if (!*v || *end || !(x >= 0)) {
+    fprintf(stderr, "skillrouter train: %s needs a non-negative number, got \"%s\"\n", flag, v);
+    return false;
+  }
+  *out = (float)x;
+  return true;
+}
+
+int cmd_train(int argc, char **argv) {
+  sr_train_opts o = sr_train_defaults();
+  const char *index = NULL, *out = NULL, *bench = NULL, *excl = NULL;
+  bool quiet = false;
+  size_t v;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(USAGE, stdout);
+      return 0;
+    }
+    if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = true; continue; }
+    if (!strcmp(a, "--no-filter")) { o.filter = false; continue; }
+    if (!strcmp(a, "--no-reranker")) { o.train_reranker = false; continue; }
+    if (!val) {
+      fprintf(stderr, "skillrouter train: unknown option or missing value: %s (see --help)\n", a);
+      return 2;
+    }
+    bool ok = true;
+    i++;
+    if (!strcmp(a, "-i") || !strcmp(a, "--index")) index = val;
+    else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
+    else if (!strcmp(a, "--pairs")) o.pairs.labelled_path = val;
+    else if (!strcmp(a, "--exclude-bench")) bench = val;
+    else if (!strcmp(a, "--exclude-ids")) excl = val;
+    else if (!strcmp(a, "--checkpoint")) o.checkpoint_path = val;
+    else if (!strcmp(a, "--queries")) ok = cli_parse_size(a, val, &o.pairs.n_queries);
+    else if (!strcmp(a, "--seed")) { ok = cli_parse_size(a, val, &v); o.seed = v; }
+    else if (!strcmp(a, "--dim")) { ok = cli_parse_size(a, val, &v); o.dim = (uint32_t)v; }
+    else if (!strcmp(a, "--buckets")) { ok = cli_parse_size(a, val, &v); o.buckets = (uint32_t)v; }
+    else if (!strcmp(a, "--epochs")) { ok = cli_parse_size(a, val, &v); o.epochs = (int)v; }
+    else if (!strcmp(a, "--batch")) ok = cli_parse_size(a, val, &o.batch);
+    else if (!strcmp(a, "--threads")) { ok = cli_parse_size(a, val, &v); o.threads = (int)v; }
+    else if (!strcmp(a, "--rr-epochs")) { ok = cli_parse_size(a, val, &v); o.rr_epochs = (int)v; }
+    else if (!strcmp(a, "--rr-list")) ok = cli_parse_size(a, val, &o.rr_list);
+    else if (!strcmp(a, "--rr-hidden")) { ok = cli_parse_size(a, val, &v); o.rr_hidden = (uint32_t)v; }
+    else if (!strcmp(a, "--lr")) ok = parse_float(a, val, &o.lr);
+    else if (!strcmp(a, "--tau")) ok = parse_float(a, val, &o.tau);
+    else if (!strcmp(a, "--rr-lr")) ok = parse_float(a, val, &o.rr_lr);
+    else if (!strcmp(a, "--rr-tau")) ok = parse_float(a, val, &o.rr_tau);
+    else if (!strcmp(a, "--fn-jaccard")) ok = parse_float(a, val, &o.fn_jaccard);
+    else if (!strcmp(a, "--fn-cosine")) ok = parse_float(a, val, &o.fn_cosine);
+    else if (!strcmp(a, "--heldout")) {
+      float h;
+      ok = parse_float(a, val, &h) && h < 1;
+      o.pairs.heldout = h;
+    } else if (!strcmp(a, "--rr-share")) {
+      float h;
+      ok = parse_float(a, val, &h) && h < 1;
+      o.pairs.reranker_share = h;
+    } else if (!strcmp(a, "--rr-loss")) {
+      if (!strcmp(val, "listwise")) o.rr_loss = SR_RR_LISTWISE;
+      else if (!strcmp(val, "pointwise")) o.rr_loss = SR_RR_POINTWISE;
+      else ok = false;
+    } else if (!strcmp(a, "--negatives")) {
+      int d, b, c, r;
+      char tail;
+      ok = sscanf(val, "%d,%d,%d,%d%c", &d, &b, &c, &r, &tail) == 4 && d >= 0 && b >= 0 && c >= 0 && r >= 0;
+      if (ok) o.neg_dense = d, o.neg_bm25 = b, o.neg_cat = c, o.neg_rand = r;
+    } else {
+      fprintf(stderr, "skillrouter train: unknown option: %s (see --help)\n", a);
+      return 2;
+    }
+    if (!ok) {
+      fprintf(stderr, "skillrouter train: bad value for %s: \"%s\"\n", a, val);
+      return 2;
+    }
+  }
+  if (!index || !out) {
+    fprintf(stderr, "skillrouter train: -i INDEX and -o MODEL are required (see --help)\n");
+    return 2;
+  }
+  sr_error err = {0};
+  sr_index *ix = NULL;
+  if (sr_index_open(index, &ix, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter train: %s\n", err.msg);
+    return 1;
+  }
+  id_list ex = {0};
+  if ((bench && !exclude_bench(bench, ix, &ex)) || (excl && !exclude_file(excl, &ex))) {
+    sr_index_close(ix);
+    return 1;
+  }
+  o.pairs.exclude_ids = (const char *const *)ex.v;
+  o.pairs.n_exclude = ex.n;
+  volatile int cancel = 0;
+  cli_catch_interrupt(&cancel);
+  o.cancel = &cancel;
+  double t0 = cli_now();
+  if (!quiet) {
+    o.log = log_line;
+    o.log_ctx = &t0;
+  }
+  sr_default_model m;
+  sr_train_report rep;
+  sr_status st = sr_train(ix, &o, &m, &rep, &err);
+  if (st == SR_OK) st = sr_default_model_save(&m, out, &err);
+  if (st == SR_OK)
+    fprintf(stderr, "wrote %s: %zu training pairs, held-out Hit@1 BM25F %.3f / dense %.3f / reranked %.3f, %.1f s\n",
+            out, rep.pairs_train, rep.heldout_lex_hit1, rep.heldout_dense_hit1, rep.heldout_rr_hit1, rep.seconds);
+  else
+    fprintf(stderr, "skillrouter train: %s\n", err.msg);
+  sr_default_model_free(&m);
+  for (size_t i = 0; i < ex.n; i++) free(ex.v[i]);
+  free(ex.v);
+  sr_index_close(ix);
+  return st == SR_OK ? 0 : (st == SR_ERR_INTERRUPTED ? 130 : 1);
+}

@@ -1,0 +1,73 @@
+/* pairs.h — training pairs (query text, positive entry) for the default model: pseudo-queries cut from
+ * the catalog's own skills, and labelled pairs from a user's JSONL.
+ *
+ * Pseudo-query kinds (each pair records its kind):
+ *   WHEN  the text under a "When to use" / "Use cases" / "Triggers" heading, or a "Use this skill when…"
+ *         paragraph of the body (≤ 120 words)
+ *   SPAN  a window of 24–96 words of the body's prose (code fences skipped), starting at a sentence
+ *   DESC  the description with the skill's own name words removed
+ *   LABEL a user's labelled (query, skill id) pair
+ * The text a pseudo-query was cut from is recorded as `minus` (per-field term counts) so that training
+ * scores the positive with that text removed: the query can never match itself.
+ *
+ * Ownership: an sr_pairs owns every pair's strings and arrays; sr_pairs_free releases them.
+ */
+#ifndef SR_TRAIN_PAIRS_H
+#define SR_TRAIN_PAIRS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/forward.h"
+#include "index/index.h"
+#include "route/static_embed.h"
+#include "util/status.h"
+
+typedef enum sr_pair_kind { SR_PQ_WHEN = 0, SR_PQ_SPAN, SR_PQ_DESC, SR_PQ_LABEL, SR_PQ_NKINDS } sr_pair_kind;
+
+/* Splits: the encoder trains on ENCODER pairs only; the reranker on RERANKER pairs (whose encoder
+ * cosines are then as unseen as a real query's); HELDOUT pairs only measure. */
+enum { SR_SPLIT_ENCODER = 0, SR_SPLIT_RERANKER = 1, SR_SPLIT_HELDOUT = 2 };
+
+typedef struct sr_pair {
+  uint32_t doc;              /* positive entry */
+  uint8_t kind;              /* sr_pair_kind */
+  uint8_t split;             /* SR_SPLIT_*: who trains on it */
+  char *query;               /* NUL-terminated */
+  sr_qterm *q;               /* distinct query terms resolved in the index (bucket per the encoder) */
+  uint32_t nq;
+  sr_fwd_term *minus;        /* sorted by term: counts to subtract from the positive (NULL for LABEL) */
+  uint32_t n_minus;
+} sr_pair;
+
+typedef struct sr_pairs {
+  sr_pair *v;
+  size_t n, cap;
+  size_t by_kind[SR_PQ_NKINDS];
+  size_t skipped_short, excluded;
+} sr_pairs;
+
+typedef struct sr_pairs_opts {
+  uint64_t seed;
+  size_t n_queries;          /* pseudo-queries wanted (at most one per entry) */
+  double desc_ratio;         /* share of DESC queries among entries without a WHEN section */
+  double heldout;            /* share of pairs held out */
+  double reranker_share;     /* share of pairs kept for the reranker only */
+  const char *labelled_path; /* JSONL of {"query": .., "skill_id"|"id": ..}, or NULL */
+  const char *const *exclude_ids;  /* never used as positives (benchmark ground truth and copies) */
+  size_t n_exclude;
+} sr_pairs_opts;
+
+/* Builds pairs over ix. The encoder gives the query terms' buckets. */
+sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_opts *o, sr_pairs *out, sr_error *err);
+void sr_pairs_free(sr_pairs *p);
+
+/* Text extraction (exposed for tests). Each writes a malloc'd NUL-terminated string into *out, or
+ * NULL when the body has nothing suitable. */
+char *sr_pq_when(const char *body, size_t max_words);
+char *sr_pq_span(const char *body, uint64_t rnd, size_t min_words, size_t max_words);
+char *sr_pq_desc(const char *name, const char *description);
+const char *sr_pair_kind_name(sr_pair_kind k);
+
+#endif

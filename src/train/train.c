@@ -1,0 +1,221 @@
+/* train.c — the training pipeline's driver. See train.h. */
+#include "train/train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "train/train_internal.h"
+#include "util/buf.h"
+
+sr_train_opts sr_train_defaults(void) {
+  sr_train_opts o;
+  memset(&o, 0, sizeof o);
+  o.seed = 20261121;
+  o.pairs.n_queries = 40000;
+  o.pairs.desc_ratio = 0.25;
+  o.pairs.heldout = 0.05;
+  o.pairs.reranker_share = 0.25;
+  o.neg_dense = 4;
+  o.neg_bm25 = 3;
+  o.neg_cat = 2;
+  o.neg_rand = 1;
+  o.filter = true;
+  o.fn_jaccard = 0.6f;
+  o.fn_cosine = 0.92f;
+  o.buckets = 1u << 18;
+  o.dim = 64;
+  o.epochs = 3;
+  o.batch = 128;
+  o.lr = 0.05f;
+  o.tau = 0.05f;
+  o.train_reranker = true;
+  o.rr_epochs = 6;
+  o.rr_list = 20;
+  o.rr_hidden = 32;
+  o.rr_lr = 2e-3f;
+  o.rr_tau = 1.0f;
+  o.rr_loss = SR_RR_LISTWISE;
+  return o;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Held-out figures of the first-stage lists. */
+static void eval_lists(const tctx *t, const uint32_t *lists, const uint32_t *lens, double *hit1, double *mrr,
+                       double *r50) {
+  size_t n = 0, hits = 0, in50 = 0;
+  double rr = 0;
+  for (size_t i = 0; i < t->pairs.n; i++) {
+    if (t->pairs.v[i].split != SR_SPLIT_HELDOUT) continue;
+    n++;
+    size_t len = lens ? lens[i] : SR_TRAIN_LIST;
+    for (size_t r = 0; r < len; r++)
+      if (lists[i * SR_TRAIN_LIST + r] == t->pairs.v[i].doc) {
+        if (r == 0) hits++;
+        if (r < 10) rr += 1.0 / (double)(r + 1);
+        in50++;
+        break;
+      }
+  }
+  *hit1 = n ? (double)hits / n : 0;
+  *mrr = n ? rr / n : 0;
+  if (r50) *r50 = n ? (double)in50 / n : 0;
+}
+
+static void free_ctx(tctx *t) {
+  sr_pairs_free(&t->pairs);
+  free(t->bucket);
+  free(t->docvec);
+  free(t->posvec);
+  free(t->qvec);
+  free(t->lex);
+  free(t->n_lex);
+  free(t->dense);
+  free(t->neg);
+  free(t->cat);
+  free(t->cat_start);
+  free(t->cat_docs);
+  if (t->norm_name)
+    for (uint32_t d = 0; d < t->n_docs; d++) free(t->norm_name[d]);
+  free(t->norm_name);
+}
+
+static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const sr_index *ix) {
+  sr_buf b = SR_BUF_INIT;
+  sr_buf_printf(&b,
+                "{\"name\":\"skillrouter-default\",\"format\":1,"
+                "\"encoder\":{\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
+                "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
+                "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
+                "\"filtered_cosine\":%zu,\"kept\":%zu},"
+                "\"reranker\":{\"loss\":\"%s\",\"list\":%zu,\"hidden\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
+                "\"data\":{\"catalog_entries\":%u,\"pairs_encoder\":%zu,\"pairs_reranker\":%zu,\"pairs_heldout\":%zu,"
+                "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"seed\":%llu},"
+                "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
+                "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
+                "\"train_seconds\":%.1f}",
+                o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
+                r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
+                o->rr_list, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
+                r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
+                r->by_kind[SR_PQ_LABEL], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
+                r->heldout_dense_hit1, r->heldout_dense_mrr, r->heldout_dense_r50, r->heldout_rr_hit1,
+                r->heldout_rr_mrr, r->heldout_shortlist_recall, r->seconds);
+  return sr_buf_take(&b);
+}
+
+sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model *model, sr_train_report *rep,
+                   sr_error *err) {
+  double t0 = now_s();
+  memset(model, 0, sizeof *model);
+  memset(rep, 0, sizeof *rep);
+  if (o->epochs < 0 || o->rr_list < 1 || o->rr_list > SR_TRAIN_LIST || o->neg_dense < 0 || o->neg_bm25 < 0 ||
+      o->neg_cat < 0 || o->neg_rand < 0)
+    return sr_fail(err, SR_ERR_ARG, "train: bad options (epochs ≥ 0, list 1..%d, negative counts ≥ 0)", SR_TRAIN_LIST);
+  tctx t;
+  memset(&t, 0, sizeof t);
+  t.ix = ix;
+  t.o = o;
+  t.rep = rep;
+  t.n_docs = sr_index_count(ix);
+  t.threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (t.threads < 1) t.threads = 1;
+  if (t.threads > 64) t.threads = 64;
+  t.nneg = o->neg_dense + o->neg_bm25 + o->neg_cat + o->neg_rand;
+  if (t.n_docs < 2) return sr_fail(err, SR_ERR_ARG, "train: the index needs at least 2 entries");
+  sr_forward *fwd = NULL;
+  sr_status st = sr_forward_build(ix, &fwd, err);
+  if (st != SR_OK) return st;
+  t.fwd = fwd;
+  if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, 0.1f, err)) != SR_OK) goto done;
+  t.enc = &model->enc;
+  t.dim = o->dim;
+  t.bucket = sr_senc_term_buckets(&model->enc, ix);
+  if (!t.bucket) {
+    st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
+    goto done;
+  }
+  sr_senc_set_idf(&model->enc, ix, t.bucket);
+  sr_pairs_opts po = o->pairs;
+  po.seed = o->seed;
+  if ((st = sr_pairs_build(ix, &model->enc, &po, &t.pairs, err)) != SR_OK) goto done;
+  for (size_t i = 0; i < t.pairs.n; i++) {
+    if (t.pairs.v[i].split == SR_SPLIT_HELDOUT) rep->pairs_heldout++;
+    else if (t.pairs.v[i].split == SR_SPLIT_RERANKER) rep->pairs_reranker++;
+    else rep->pairs_train++;
+  }
+  memcpy(rep->by_kind, t.pairs.by_kind, sizeof rep->by_kind);
+  sr_train_log(&t, "pairs: %zu encoder + %zu reranker + %zu held out (when %zu, span %zu, desc %zu, labelled %zu; %zu excluded entries)",
+               rep->pairs_train, rep->pairs_reranker, rep->pairs_heldout, rep->by_kind[SR_PQ_WHEN], rep->by_kind[SR_PQ_SPAN],
+               rep->by_kind[SR_PQ_DESC], rep->by_kind[SR_PQ_LABEL], t.pairs.excluded);
+  if (!rep->pairs_train) {
+    st = sr_fail(err, SR_ERR_ARG, "train: no training pairs could be made from this catalog");
+    goto done;
+  }
+  size_t np = t.pairs.n;
+  t.docvec = malloc((size_t)t.n_docs * t.dim * sizeof *t.docvec);
+  t.posvec = malloc(np * t.dim * sizeof *t.posvec);
+  t.qvec = malloc(np * t.dim * sizeof *t.qvec);
+  t.lex = malloc(np * SR_TRAIN_LIST * sizeof *t.lex);
+  t.n_lex = calloc(np, sizeof *t.n_lex);
+  t.dense = malloc(np * SR_TRAIN_LIST * sizeof *t.dense);
+  t.neg = malloc(np * (size_t)(t.nneg ? t.nneg : 1) * sizeof *t.neg);
+  if (!t.docvec || !t.posvec || !t.qvec || !t.lex || !t.n_lex || !t.dense || !t.neg) {
+    st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
+    goto done;
+  }
+  if ((st = sr_train_categories(&t, err)) != SR_OK) goto done;
+  double tl = now_s();
+  if ((st = sr_train_lexical_lists(&t, err)) != SR_OK) goto done;
+  eval_lists(&t, t.lex, t.n_lex, &rep->heldout_lex_hit1, &rep->heldout_lex_mrr, NULL);
+  sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", now_s() - tl,
+               rep->heldout_lex_hit1, rep->heldout_lex_mrr);
+  for (int epoch = 0; epoch <= o->epochs; epoch++) {
+    double te = now_s();
+    sr_train_encode_all(&t);
+    sr_train_dense_lists(&t);
+    eval_lists(&t, t.dense, NULL, &rep->heldout_dense_hit1, &rep->heldout_dense_mrr, &rep->heldout_dense_r50);
+    sr_train_log(&t, "encoder after %d epoch(s): held-out dense Hit@1 %.3f MRR@10 %.3f R@50 %.3f (%.1f s)", epoch,
+                 rep->heldout_dense_hit1, rep->heldout_dense_mrr, rep->heldout_dense_r50, now_s() - te);
+    if (epoch == o->epochs) break;
+    if (o->cancel && *o->cancel) {
+      st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
+      goto done;
+    }
+    if ((st = sr_train_mine_negatives(&t, epoch > 0, o->seed + (uint64_t)epoch, err)) != SR_OK) goto done;
+    double loss;
+    te = now_s();
+    if ((st = sr_train_encoder_epoch(&t, epoch, &loss, err)) != SR_OK) goto done;
+    sr_train_log(&t, "encoder epoch %d/%d: loss %.4f, %.1f s; negatives %zu kept, filtered: same name %zu, "
+                 "trigram Jaccard %zu, cosine %zu",
+                 epoch + 1, o->epochs, loss, now_s() - te, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
+                 rep->fn_cosine);
+    if (o->checkpoint_path) {
+      rep->seconds = now_s() - t0;
+      model->meta = make_meta(o, rep, ix);
+      st = sr_default_model_save(model, o->checkpoint_path, err);
+      free(model->meta);
+      model->meta = NULL;
+      if (st != SR_OK) goto done;
+    }
+  }
+  if (o->train_reranker) {
+    if ((st = sr_train_reranker(&t, &model->rr, err)) != SR_OK) goto done;
+    model->has_rr = true;
+  }
+  rep->seconds = now_s() - t0;
+  model->meta = make_meta(o, rep, ix);
+done:
+  free_ctx(&t);
+  sr_forward_free(fwd);
+  if (st != SR_OK) sr_default_model_free(model);
+  return st;
+}

@@ -1,0 +1,69 @@
+/* train.h — the training pipeline of the default model (`skillrouter train`): pairs → hard negatives
+ * (with the three-layer false-negative filter) → the static bi-encoder (InfoNCE with in-batch and hard
+ * negatives) → the listwise reranker over the first stage's shortlist. Deterministic for a given seed,
+ * index and options (threads only split work whose results are combined in a fixed order).
+ *
+ * Ownership: sr_train fills a caller-provided sr_default_model (route/default_model.h) that the caller
+ * releases with sr_default_model_free. Everything else is internal to the call.
+ */
+#ifndef SR_TRAIN_TRAIN_H
+#define SR_TRAIN_TRAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/forward.h"
+#include "index/index.h"
+#include "route/default_model.h"
+#include "train/pairs.h"
+#include "util/status.h"
+
+typedef enum sr_rr_loss { SR_RR_LISTWISE = 0, SR_RR_POINTWISE = 1 } sr_rr_loss;
+
+typedef struct sr_train_opts {
+  uint64_t seed;
+  sr_pairs_opts pairs;       /* pseudo-queries, labelled pairs, exclusions, held-out share */
+  /* hard negatives per query: from the current dense model's top-50, BM25's top-50, the same category
+   * (pack, category or repository), and one random entry from another category */
+  int neg_dense, neg_bm25, neg_cat, neg_rand;
+  bool filter;               /* the false-negative filter (false = raw negatives, the ablation) */
+  float fn_jaccard;          /* body word-trigram Jaccard above this = false negative (0.6) */
+  float fn_cosine;           /* encoder cosine above this = false negative (0.92) */
+  /* bi-encoder */
+  uint32_t buckets, dim;
+  int epochs;
+  size_t batch;
+  float lr, tau;             /* Adagrad learning rate; InfoNCE temperature (0.05) */
+  /* reranker */
+  bool train_reranker;
+  int rr_epochs;
+  size_t rr_list;            /* candidates per list from each first-stage list (lexical, dense) */
+  uint32_t rr_hidden;
+  float rr_lr, rr_tau;
+  sr_rr_loss rr_loss;
+  int threads;               /* 0 = all cores */
+  const char *checkpoint_path;  /* model written after every epoch (atomically), or NULL */
+  /* progress lines (one per phase step/epoch), or NULL */
+  void (*log)(void *ctx, const char *line);
+  void *log_ctx;
+  volatile int *cancel;
+} sr_train_opts;
+
+sr_train_opts sr_train_defaults(void);
+
+/* Held-out and training figures, for the log and the model card. */
+typedef struct sr_train_report {
+  size_t pairs_train, pairs_reranker, pairs_heldout;  /* encoder-only, reranker-only, held out */
+  size_t by_kind[SR_PQ_NKINDS];
+  size_t fn_same_name, fn_jaccard, fn_cosine, negatives;
+  double heldout_lex_hit1, heldout_lex_mrr;      /* BM25F alone on held-out pseudo-queries */
+  double heldout_dense_hit1, heldout_dense_mrr, heldout_dense_r50;
+  double heldout_rr_hit1, heldout_rr_mrr, heldout_shortlist_recall;
+  double seconds;
+} sr_train_report;
+
+sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model *model, sr_train_report *rep,
+                   sr_error *err);
+
+#endif

@@ -1,0 +1,57 @@
+/* train_internal.h — state shared by the training pipeline's parts (train_*.c); not a public API. */
+#ifndef SR_TRAIN_INTERNAL_H
+#define SR_TRAIN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "index/forward.h"
+#include "route/default_model.h"
+#include "route/router.h"
+#include "train/train.h"
+
+#define SR_TRAIN_LIST 50     /* first-stage lists kept per pair (lexical and dense top-50) */
+
+typedef struct tctx {
+  const sr_index *ix;
+  const sr_forward *fwd;
+  const sr_train_opts *o;
+  sr_train_report *rep;
+  sr_pairs pairs;
+  sr_senc *enc;              /* the model's encoder being trained (borrowed) */
+  uint32_t *bucket;          /* [n_terms] row of each index term */
+  uint32_t n_docs, dim;
+  int threads;
+  float *docvec;             /* [n_docs * dim] current encoder vectors of the full entries */
+  float *posvec;             /* [n_pairs * dim] positives with the pseudo-query's text removed */
+  float *qvec;               /* [n_pairs * dim] query vectors */
+  uint32_t *lex;             /* [n_pairs * SR_TRAIN_LIST] lexical top-50 (positive scored without its query text) */
+  uint32_t *n_lex;           /* [n_pairs] */
+  uint32_t *dense;           /* [n_pairs * SR_TRAIN_LIST] dense top-50 */
+  int nneg;                  /* negatives per pair */
+  uint32_t *neg;             /* [n_pairs * nneg], UINT32_MAX = none */
+  uint32_t *cat;             /* [n_docs] category number */
+  uint32_t n_cat;
+  uint32_t *cat_start, *cat_docs;  /* docs grouped by category */
+  char **norm_name;          /* [n_docs] lower-cased alphanumeric name (for the same-name filter) */
+} tctx;
+
+/* Runs fn(ctx, i, tid) for i in [0, n) on `threads` threads (items split round-robin; tid < threads). */
+void sr_train_parallel_for(int threads, size_t n, void (*fn)(void *ctx, size_t i, int tid), void *ctx);
+void sr_train_log(const tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* train_data.c */
+sr_status sr_train_lexical_lists(tctx *t, sr_error *err);
+void sr_train_encode_all(tctx *t);               /* docvec, posvec, qvec with the current encoder */
+void sr_train_dense_lists(tctx *t);              /* dense top-50 of every pair (needs encode_all) */
+sr_status sr_train_categories(tctx *t, sr_error *err);
+sr_status sr_train_mine_negatives(tctx *t, bool use_dense, uint64_t seed, sr_error *err);
+/* Body word-trigram Jaccard of two texts (exposed for tests). */
+double sr_trigram_jaccard(const char *a, const char *b);
+
+/* train_encoder.c */
+sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error *err);
+
+/* train_reranker.c */
+sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err);
+
+#endif

@@ -1,0 +1,314 @@
+/* train_reranker.c — the reranker: lists of first-stage candidates (lexical top-L ∪ dense top-L) for
+ * every pair, their features (route/ltr.h; the positive scored with its pseudo-query's text removed),
+ * standardised, then the network trained with Adam on the listwise softmax cross-entropy (temperature
+ * rr_tau) or, as the ablation, the pointwise logistic loss. Lists without the positive are not trained
+ * on (their loss has no target); on held-out pairs they count as misses. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route/ltr.h"
+#include "train/train_internal.h"
+#include "util/rng.h"
+
+typedef struct lists {
+  size_t n;                  /* lists (= pairs) */
+  size_t *start;             /* [n + 1] into feat rows */
+  int32_t *pos;              /* [n] index of the positive inside its list, -1 = absent */
+  float *feat;               /* [rows * SR_LTR_NFEAT] */
+} lists;
+
+typedef struct build_job {
+  tctx *t;
+  lists *L;
+  sr_ltr_list l[64];
+  sr_status st[64];
+  sr_error err[64];
+} build_job;
+
+static void build_one(void *ctx, size_t i, int tid) {
+  build_job *j = ctx;
+  tctx *t = j->t;
+  if (j->st[tid] != SR_OK) return;
+  const sr_pair *p = &t->pairs.v[i];
+  size_t L = t->o->rr_list, n = 0;
+  uint32_t cand[2 * SR_TRAIN_LIST];
+  int32_t lr[2 * SR_TRAIN_LIST], dr[2 * SR_TRAIN_LIST];
+  for (size_t r = 0; r < L && r < t->n_lex[i]; r++) {
+    cand[n] = t->lex[i * SR_TRAIN_LIST + r];
+    lr[n] = (int32_t)r;
+    dr[n++] = -1;
+  }
+  for (size_t r = 0; r < L; r++) {
+    uint32_t d = t->dense[i * SR_TRAIN_LIST + r];
+    size_t k = 0;
+    while (k < n && cand[k] != d) k++;
+    if (k == n) {
+      cand[n] = d;
+      lr[n] = -1;
+      dr[n++] = (int32_t)r;
+    } else {
+      dr[k] = (int32_t)r;
+    }
+  }
+  sr_ltr_list *l = &j->l[tid];
+  sr_status st = sr_ltr_list_begin(l, t->ix, p->q, p->nq, n, sr_bm25f_defaults().max_df_ratio, &j->err[tid]);
+  if (st != SR_OK) {
+    j->st[tid] = st;
+    return;
+  }
+  const float *q = &t->qvec[i * t->dim];
+  j->L->pos[i] = -1;
+  for (size_t k = 0; k < n; k++) {
+    l->doc[k] = cand[k];
+    l->lex_rank[k] = lr[k];
+    l->dense_rank[k] = dr[k];
+    const float *v = cand[k] == p->doc ? &t->posvec[i * t->dim] : &t->docvec[(size_t)cand[k] * t->dim];
+    float s = 0;
+    for (size_t c = 0; c < t->dim; c++) s += q[c] * v[c];
+    l->cosine[k] = s;
+    if (cand[k] == p->doc) j->L->pos[i] = (int32_t)k;
+  }
+  sr_ltr_gather_forward(l, t->fwd, p->doc, p->minus, p->n_minus);
+  sr_bm25f_params bp = sr_bm25f_defaults();
+  sr_ltr_features(l, &bp, t->n_docs, t->fwd->avg_field_len);
+  memcpy(&j->L->feat[j->L->start[i] * SR_LTR_NFEAT], l->feat, n * SR_LTR_NFEAT * sizeof(float));
+}
+
+static size_t list_len(const tctx *t, size_t i) {
+  size_t L = t->o->rr_list, n = 0;
+  for (size_t r = 0; r < L && r < t->n_lex[i]; r++) n++;
+  for (size_t r = 0; r < L; r++) {
+    uint32_t d = t->dense[i * SR_TRAIN_LIST + r];
+    bool seen = false;
+    for (size_t k = 0; k < L && k < t->n_lex[i] && !seen; k++) seen = t->lex[i * SR_TRAIN_LIST + k] == d;
+    if (!seen) n++;
+  }
+  return n;
+}
+
+/* Network forward for one row: returns the score, fills a (pre-activation) [hidden]. */
+static float forward(const sr_ltr *m, const float *x, float *a) {
+  float s = m->b2;
+  for (uint32_t h = 0; h < m->hidden; h++) {
+    const float *w = &m->w1[(size_t)h * SR_LTR_NFEAT];
+    float v = m->b1[h];
+    for (int f = 0; f < SR_LTR_NFEAT; f++) v += w[f] * x[f];
+    a[h] = v;
+    if (v > 0) s += m->w2[h] * v;
+  }
+  return s;
+}
+
+typedef struct adam {
+  float *m, *v;
+  size_t n;
+  int t;
+} adam;
+
+static void adam_step(adam *a, float *w, const float *g, float lr) {
+  const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+  float c1 = 1.0f - powf(b1, (float)a->t), c2 = 1.0f - powf(b2, (float)a->t);
+  for (size_t i = 0; i < a->n; i++) {
+    a->m[i] = b1 * a->m[i] + (1 - b1) * g[i];
+    a->v[i] = b2 * a->v[i] + (1 - b2) * g[i] * g[i];
+    w[i] -= lr * (a->m[i] / c1) / (sqrtf(a->v[i] / c2) + eps);
+  }
+}
+
+/* Held-out evaluation of the current network: Hit@1, MRR@10 and the shortlist recall. */
+static void evaluate(const tctx *t, const lists *L, const sr_ltr *m, double *hit1, double *mrr, double *recall) {
+  size_t n = 0, hits = 0, present = 0;
+  double rr = 0;
+  float a[SR_LTR_MAX_HIDDEN];
+  for (size_t i = 0; i < L->n; i++) {
+    if (t->pairs.v[i].split != SR_SPLIT_HELDOUT) continue;
+    n++;
+    if (L->pos[i] < 0) continue;
+    present++;
+    size_t len = L->start[i + 1] - L->start[i];
+    const float *X = &L->feat[L->start[i] * SR_LTR_NFEAT];
+    float ps = forward(m, &X[(size_t)L->pos[i] * SR_LTR_NFEAT], a);
+    size_t rank = 0;
+    for (size_t k = 0; k < len; k++) {
+      if ((int32_t)k == L->pos[i]) continue;
+      float s = forward(m, &X[k * SR_LTR_NFEAT], a);
+      if (s > ps || (s == ps && (int32_t)k < L->pos[i])) rank++;
+    }
+    if (rank == 0) hits++;
+    if (rank < 10) rr += 1.0 / (double)(rank + 1);
+  }
+  *hit1 = n ? (double)hits / n : 0;
+  *mrr = n ? rr / n : 0;
+  *recall = n ? (double)present / n : 0;
+}
+
+sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
+  const sr_train_opts *o = t->o;
+  lists L = {0};
+  L.n = t->pairs.n;
+  L.start = malloc((L.n + 1) * sizeof *L.start);
+  L.pos = malloc((L.n + 1) * sizeof *L.pos);
+  if (!L.start || !L.pos) {
+    free(L.start);
+    free(L.pos);
+    return sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+  }
+  L.start[0] = 0;
+  for (size_t i = 0; i < L.n; i++) L.start[i + 1] = L.start[i] + list_len(t, i);
+  size_t rows = L.start[L.n];
+  L.feat = malloc((rows + 1) * SR_LTR_NFEAT * sizeof *L.feat);
+  build_job *bj = calloc(1, sizeof *bj);
+  sr_status st = SR_OK;
+  float *grad = NULL, *a = NULL, *ds = NULL;
+  adam opt = {0};
+  if (!L.feat || !bj) {
+    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+    goto done;
+  }
+  bj->t = t;
+  bj->L = &L;
+  sr_train_parallel_for(t->threads, L.n, build_one, bj);
+  for (int k = 0; k < t->threads; k++) {
+    if (bj->st[k] != SR_OK && st == SR_OK) {
+      st = bj->st[k];
+      if (err) *err = bj->err[k];
+    }
+    sr_ltr_list_free(&bj->l[k]);
+  }
+  if (st != SR_OK) goto done;
+  /* standardisation over the training rows */
+  if ((st = sr_ltr_init(rr, o->rr_hidden, o->seed, err)) != SR_OK) goto done;
+  {
+    double sum[SR_LTR_NFEAT] = {0}, sq[SR_LTR_NFEAT] = {0};
+    size_t cnt = 0;
+    for (size_t i = 0; i < L.n; i++) {
+      if (t->pairs.v[i].split != SR_SPLIT_RERANKER) continue;
+      for (size_t r = L.start[i]; r < L.start[i + 1]; r++, cnt++)
+        for (int f = 0; f < SR_LTR_NFEAT; f++) {
+          double x = L.feat[r * SR_LTR_NFEAT + f];
+          sum[f] += x;
+          sq[f] += x * x;
+        }
+    }
+    for (int f = 0; f < SR_LTR_NFEAT; f++) {
+      double mu = cnt ? sum[f] / cnt : 0, var = cnt ? sq[f] / cnt - mu * mu : 1;
+      rr->mean[f] = (float)mu;
+      rr->std[f] = var > 1e-12 ? (float)sqrt(var) : 1.0f;
+    }
+    for (size_t r = 0; r < rows; r++)
+      for (int f = 0; f < SR_LTR_NFEAT; f++)
+        L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
+  }
+  /* parameters as one flat vector for Adam: w1, b1, w2, b2 */
+  size_t H = rr->hidden, nw1 = H * SR_LTR_NFEAT, np = nw1 + 2 * H + 1;
+  float *params = malloc(np * sizeof *params);
+  grad = calloc(np, sizeof *grad);
+  opt.m = calloc(np, sizeof(float));
+  opt.v = calloc(np, sizeof(float));
+  opt.n = np;
+  size_t max_len = 1;
+  for (size_t i = 0; i < L.n; i++)
+    if (L.start[i + 1] - L.start[i] > max_len) max_len = L.start[i + 1] - L.start[i];
+  a = malloc(max_len * H * sizeof *a);
+  ds = malloc(max_len * sizeof *ds);
+  uint32_t *order = malloc((L.n + 1) * sizeof *order);
+  if (!params || !grad || !opt.m || !opt.v || !a || !ds || !order) {
+    free(params);
+    free(order);
+    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+    goto done;
+  }
+  size_t n_train = 0;
+  for (size_t i = 0; i < L.n; i++)
+    if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC)
+      order[n_train++] = (uint32_t)i;
+  sr_rng r;
+  sr_rng_seed(&r, o->seed ^ 0x52524E4Bull);
+  const size_t lists_per_step = 32;
+  float tau = o->rr_tau > 0 ? o->rr_tau : 1.0f;
+  for (int epoch = 0; epoch < o->rr_epochs; epoch++) {
+    for (size_t i = n_train; i > 1; i--) {
+      size_t j = sr_rng_below(&r, i);
+      uint32_t tmp = order[i - 1]; order[i - 1] = order[j]; order[j] = tmp;
+    }
+    double loss = 0;
+    for (size_t b0 = 0; b0 < n_train; b0 += lists_per_step) {
+      if (o->cancel && *o->cancel) {
+        free(params);
+        free(order);
+        st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
+        goto done;
+      }
+      memset(grad, 0, np * sizeof *grad);
+      size_t nb = n_train - b0 < lists_per_step ? n_train - b0 : lists_per_step;
+      for (size_t bi = 0; bi < nb; bi++) {
+        size_t li = order[b0 + bi], len = L.start[li + 1] - L.start[li];
+        const float *X = &L.feat[L.start[li] * SR_LTR_NFEAT];
+        float mx = -1e30f;
+        for (size_t k = 0; k < len; k++) {
+          ds[k] = forward(rr, &X[k * SR_LTR_NFEAT], &a[k * H]);
+          if (ds[k] > mx) mx = ds[k];
+        }
+        if (o->rr_loss == SR_RR_LISTWISE) {
+          double z = 0;
+          for (size_t k = 0; k < len; k++) z += exp((ds[k] - mx) / tau);
+          loss += -((ds[L.pos[li]] - mx) / tau - log(z));
+          for (size_t k = 0; k < len; k++)
+            ds[k] = (float)((exp((ds[k] - mx) / tau) / z - ((int32_t)k == L.pos[li] ? 1.0 : 0.0)) / tau) / (float)nb;
+        } else {
+          for (size_t k = 0; k < len; k++) {
+            float y = (int32_t)k == L.pos[li] ? 1.0f : 0.0f, s = ds[k];
+            float pk = 1.0f / (1.0f + expf(-s));
+            loss += -(y * log(pk + 1e-12) + (1 - y) * log(1 - pk + 1e-12)) / (double)len;
+            ds[k] = (pk - y) / (float)len / (float)nb;
+          }
+        }
+        for (size_t k = 0; k < len; k++) {
+          const float *x = &X[k * SR_LTR_NFEAT];
+          const float *ak = &a[k * H];
+          float d = ds[k];
+          grad[np - 1] += d;
+          for (size_t h = 0; h < H; h++) {
+            if (ak[h] <= 0) continue;
+            grad[nw1 + H + h] += d * ak[h];
+            float da = d * rr->w2[h];
+            grad[nw1 + h] += da;
+            float *gw = &grad[h * SR_LTR_NFEAT];
+            for (int f = 0; f < SR_LTR_NFEAT; f++) gw[f] += da * x[f];
+          }
+        }
+      }
+      memcpy(params, rr->w1, nw1 * sizeof(float));
+      memcpy(params + nw1, rr->b1, H * sizeof(float));
+      memcpy(params + nw1 + H, rr->w2, H * sizeof(float));
+      params[np - 1] = rr->b2;
+      opt.t++;
+      adam_step(&opt, params, grad, o->rr_lr);
+      memcpy(rr->w1, params, nw1 * sizeof(float));
+      memcpy(rr->b1, params + nw1, H * sizeof(float));
+      memcpy(rr->w2, params + nw1 + H, H * sizeof(float));
+      rr->b2 = params[np - 1];
+    }
+    double h1, mrr, rec;
+    evaluate(t, &L, rr, &h1, &mrr, &rec);
+    sr_train_log(t, "reranker epoch %d/%d: loss %.4f, held-out Hit@1 %.3f MRR@10 %.3f (shortlist recall %.3f)",
+                 epoch + 1, o->rr_epochs, n_train ? loss / (double)n_train : 0, h1, mrr, rec);
+    t->rep->heldout_rr_hit1 = h1;
+    t->rep->heldout_rr_mrr = mrr;
+    t->rep->heldout_shortlist_recall = rec;
+  }
+  free(params);
+  free(order);
+done:
+  free(L.start);
+  free(L.pos);
+  free(L.feat);
+  free(bj);
+  free(grad);
+  free(a);
+  free(ds);
+  free(opt.m);
+  free(opt.v);
+  return st;
+}

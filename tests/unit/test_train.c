@@ -1,0 +1,451 @@
+/* test_train.c — the default model's parts: pseudo-query extraction, the forward index, reranker
+ * features (postings vs forward index, BM25F vs the router), the model file (round trip, corruption),
+ * the trigram filter, and training itself on a synthetic catalog (learns, deterministic across thread
+ * counts, default router end to end). */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index/forward.h"
+#include "index/index.h"
+#include "route/default_model.h"
+#include "route/default_route.h"
+#include "route/ltr.h"
+#include "route/query_bag.h"
+#include "route/router.h"
+#include "test.h"
+#include "train/pairs.h"
+#include "train/train.h"
+#include "train/train_internal.h"
+#include "util/fileio.h"
+#include "util/rng.h"
+
+/* ---- a synthetic catalog: 40 topics, each with its own words; skills mix topic words and filler ---- */
+
+#define N_TOPICS 40
+#define N_SKILLS 400
+static char *g_text[N_SKILLS][4];  /* id, name, description, body */
+
+static void word(char *out, int topic, int k) { sprintf(out, "t%dw%d", topic, k); }
+
+static void make_texts(void) {
+  if (g_text[0][0]) return;
+  static const char *filler[] = {"the", "data", "file", "use", "with", "and", "output", "input", "check", "run"};
+  sr_rng r;
+  sr_rng_seed(&r, 42);
+  for (int s = 0; s < N_SKILLS; s++) {
+    int topic = s % N_TOPICS;
+    char buf[8192], w[32];
+    size_t n = 0;
+    g_text[s][0] = malloc(32);
+    sprintf(g_text[s][0], "syn/%d", s);
+    g_text[s][1] = malloc(32);
+    sprintf(g_text[s][1], "skill-%d-t%dw0", s, topic);
+    n = 0;
+    for (int k = 0; k < 8; k++) {
+      word(w, topic, (int)sr_rng_below(&r, 30));
+      n += (size_t)sprintf(buf + n, "%s%s", k ? " " : "", w);
+    }
+    g_text[s][2] = strdup(buf);
+    n = (size_t)sprintf(buf, "# Skill %d\n\n## When to use\n", s);
+    for (int k = 0; k < 20; k++) {
+      word(w, topic, (int)sr_rng_below(&r, 30));
+      n += (size_t)sprintf(buf + n, "%s %s ", w, filler[sr_rng_below(&r, 10)]);
+    }
+    n += (size_t)sprintf(buf + n, "\n\n## Steps\n");
+    for (int k = 0; k < 120; k++) {
+      int u = (int)sr_rng_below(&r, 6);
+      if (u == 0) sprintf(w, "s%du%d", s, (int)sr_rng_below(&r, 4));  /* words of this skill alone */
+      else if (u < 4) word(w, topic, (int)sr_rng_below(&r, 30));
+      else word(w, (int)sr_rng_below(&r, N_TOPICS), (int)sr_rng_below(&r, 30));
+      n += (size_t)sprintf(buf + n, "%s%s", w, k % 12 == 11 ? ". " : " ");
+    }
+    sprintf(buf + n, "\n```\ncode_line_should_be_skipped()\n```\n");
+    g_text[s][3] = strdup(buf);
+  }
+}
+
+static const char *tmp_path(const char *name) {
+  static char buf[8][512];
+  static int i;
+  char *p = buf[i++ % 8];
+  snprintf(p, 512, "%s/%s", test_tmpdir(), name);
+  return p;
+}
+
+static sr_index *synthetic_index(void) {
+  static sr_index *ix;
+  if (ix) return ix;
+  make_texts();
+  sr_entry *e = calloc(N_SKILLS, sizeof *e);
+  for (int s = 0; s < N_SKILLS; s++) {
+    e[s] = (sr_entry){g_text[s][0], g_text[s][1], g_text[s][2], g_text[s][3], NULL, NULL, (char *)"test", NULL,
+                      SR_KIND_SKILL, (uint64_t)s * 7919 + 1};
+  }
+  sr_catalog c;
+  memset(&c, 0, sizeof c);
+  c.entries = e;
+  c.n_entries = c.cap_entries = N_SKILLS;
+  sr_build_opts o = {.analyzer = sr_analyzer_defaults(), .threads = 2};
+  sr_error err = {0};
+  const char *path = tmp_path("syn.idx");
+  CHECK_OK(sr_index_build(&c, NULL, &o, path, NULL, &err), &err);
+  CHECK_OK(sr_index_open(path, &ix, &err), &err);
+  free(e);
+  return ix;
+}
+
+/* ---- pseudo-query extraction ---- */
+
+static void test_pq_when(void) {
+  const char *body = "# Tool\nIntro text here.\n\n## When to use\n- converting PDF invoices to tables\n- "
+                     "extracting totals from scanned receipts\n\n## Steps\nDo things.\n";
+  char *q = sr_pq_when(body, 120);
+  CHECK_STR(q, "converting PDF invoices to tables extracting totals from scanned receipts");
+  free(q);
+  char *q2 = sr_pq_when("Use this skill when the user asks to merge several CSV files into one report.\n\nMore.", 120);
+  CHECK_STR(q2, "Use this skill when the user asks to merge several CSV files into one report.");
+  free(q2);
+  CHECK(sr_pq_when("# Title\nNothing about usage here.\n", 120) == NULL);
+  char *q3 = sr_pq_when("## When to use\n```\nnot this code\n```\none two three four five six seven\n", 3);
+  CHECK(q3 == NULL);  /* fewer than 6 words within the budget of 3 */
+  free(q3);
+}
+
+static void test_pq_span_and_desc(void) {
+  const char *body = "# Title\n\nFirst sentence has five words. Second sentence also has words in it.\n"
+                     "```\nsecret_code_token()\n```\n| table | row |\nThird line of prose follows here.\n";
+  for (uint64_t rnd = 0; rnd < 50; rnd++) {
+    char *q = sr_pq_span(body, rnd * 7777, 4, 8);
+    CHECK(q != NULL);
+    if (!q) continue;
+    CHECK(strstr(q, "secret_code_token") == NULL);
+    CHECK(strstr(q, "table") == NULL);
+    size_t words = 1;
+    for (const char *p = q; *p; p++) words += *p == ' ';
+    CHECK_MSG(words >= 4 && words <= 8, "span of %zu words: %s", words, q);
+    free(q);
+  }
+  CHECK(sr_pq_span("too short", 1, 4, 8) == NULL);
+  char *d = sr_pq_desc("pdf-table-extract", "Extract tables from PDF files with Camelot (pdf-table-extract).");
+  CHECK_STR(d, "tables from files with Camelot");
+  free(d);
+  CHECK(sr_pq_desc("x", "x y") == NULL);
+}
+
+static void test_trigram_jaccard(void) {
+  CHECK_NEAR(sr_trigram_jaccard("a b c d e", "a b c d e"), 1.0, 1e-12);
+  CHECK_NEAR(sr_trigram_jaccard("a b c d e", "A, b. c d e"), 1.0, 1e-12);   /* case and punctuation */
+  CHECK_NEAR(sr_trigram_jaccard("a b c d", "x y z w"), 0.0, 1e-12);
+  /* {abc, bcd} vs {abc, bce}: 1 shared of 3 */
+  CHECK_NEAR(sr_trigram_jaccard("a b c d", "a b c e"), 1.0 / 3.0, 1e-12);
+}
+
+/* ---- forward index and features ---- */
+
+static void test_forward_matches_lengths(void) {
+  sr_index *ix = synthetic_index();
+  sr_forward *f = NULL;
+  sr_error err = {0};
+  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  if (!f) return;
+  CHECK_INT(f->n_docs, N_SKILLS);
+  size_t bad = 0;
+  for (uint32_t d = 0; d < f->n_docs; d++) {
+    uint64_t sum[3] = {0, 0, 0};
+    for (uint64_t k = f->start[d]; k < f->start[d + 1]; k++) {
+      sum[0] += f->terms[k].tf_name;
+      sum[1] += f->terms[k].tf_desc;
+      sum[2] += f->terms[k].tf_body;
+      if (k > f->start[d] && f->terms[k].term <= f->terms[k - 1].term) bad++;
+    }
+    uint32_t len[3];
+    sr_index_field_lens(ix, d, len);
+    for (int x = 0; x < 3; x++) bad += sum[x] != len[x];
+  }
+  CHECK_INT(bad, 0);
+  sr_forward_free(f);
+}
+
+static void test_features_postings_vs_forward(void) {
+  sr_index *ix = synthetic_index();
+  sr_forward *f = NULL;
+  sr_error err = {0};
+  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  sr_analyzer *an = NULL;
+  CHECK_OK(sr_analyzer_new(sr_index_analyzer(ix), &an, &err), &err);
+  sr_searcher *s = NULL;
+  CHECK_OK(sr_searcher_new(ix, &s, &err), &err);
+  sr_query_bag bag = SR_QUERY_BAG_INIT;
+  sr_ltr_list a = {0}, b = {0};
+  sr_bm25f_params bp = sr_bm25f_defaults();
+  double max_feat = 0, max_bm = 0;
+  for (int q = 0; q < 20; q++) {
+    char query[256];
+    sprintf(query, "t%dw1 t%dw2 t%dw3 data unknownword%d the", q, q, (q + 5) % N_TOPICS, q);
+    CHECK_OK(sr_query_bag_fill(&bag, an, ix, NULL, query, strlen(query), &err), &err);
+    sr_result res[30];
+    size_t n = 0;
+    sr_route_opts ro = {.k = 30, .by = SR_BY_ENTRY, .bm25f = NULL};
+    CHECK_OK(sr_route(s, query, strlen(query), &ro, res, &n, NULL, &err), &err);
+    CHECK_OK(sr_ltr_list_begin(&a, ix, bag.terms, bag.n, n, bp.max_df_ratio, &err), &err);
+    CHECK_OK(sr_ltr_list_begin(&b, ix, bag.terms, bag.n, n, bp.max_df_ratio, &err), &err);
+    for (size_t i = 0; i < n; i++) {
+      a.doc[i] = b.doc[i] = res[n - 1 - i].id;  /* any order */
+      a.lex_rank[i] = b.lex_rank[i] = (int32_t)(n - 1 - i);
+    }
+    CHECK_OK(sr_ltr_gather_postings(&a, ix, &err), &err);
+    sr_ltr_gather_forward(&b, f, UINT32_MAX, NULL, 0);
+    sr_ltr_features(&a, &bp, N_SKILLS, f->avg_field_len);
+    sr_ltr_features(&b, &bp, N_SKILLS, f->avg_field_len);
+    for (size_t i = 0; i < n * SR_LTR_NFEAT; i++) {
+      double d = fabs((double)a.feat[i] - b.feat[i]);
+      if (d > max_feat) max_feat = d;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double d = fabs(sr_ltr_bm25f(&a, i, &bp, f->avg_field_len) - res[n - 1 - i].score);
+      if (d / (1e-9 + res[n - 1 - i].score) > max_bm) max_bm = d / (1e-9 + res[n - 1 - i].score);
+    }
+  }
+  printf("  features postings vs forward: max diff %.3g; BM25F vs router: max rel diff %.3g\n", max_feat, max_bm);
+  CHECK(max_feat == 0);
+  CHECK(max_bm < 1e-5);
+  sr_ltr_list_free(&a);
+  sr_ltr_list_free(&b);
+  sr_query_bag_free(&bag);
+  sr_searcher_free(s);
+  sr_analyzer_free(an);
+  sr_forward_free(f);
+}
+
+/* vectors from an entry's text (indexing) equal vectors from the index's forward view (training) */
+static void test_text_rows_match_forward(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_senc e;
+  CHECK_OK(sr_senc_init(&e, 1024, 8, 3, 0.5f, &err), &err);
+  uint32_t *bucket = sr_senc_term_buckets(&e, ix);
+  sr_senc_set_idf(&e, ix, bucket);
+  sr_forward *f = NULL;
+  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  sr_analyzer *an = NULL;
+  CHECK_OK(sr_analyzer_new(sr_index_analyzer(ix), &an, &err), &err);
+  sr_senc_scratch *sc = sr_senc_scratch_new();
+  sr_wrow *rows = malloc(4096 * sizeof *rows), *trows;
+  double max_diff = 0;
+  for (uint32_t d = 0; d < N_SKILLS; d += 7) {
+    float a[8], b[8];
+    size_t n = sr_senc_doc_rows(&e, f, bucket, d, NULL, 0, rows), nt = 0;
+    sr_senc_pool(&e, rows, n, a);
+    sr_entry_view v;
+    sr_index_entry(ix, d, &v);
+    const char *fields[3] = {v.name, v.description, v.body};
+    CHECK_OK(sr_senc_text_rows(&e, an, fields, sc, &trows, &nt, &err), &err);
+    CHECK_INT(nt, n);
+    sr_senc_pool(&e, trows, nt, b);
+    for (int k = 0; k < 8; k++)
+      if (fabs((double)a[k] - b[k]) > max_diff) max_diff = fabs((double)a[k] - b[k]);
+  }
+  printf("  entry vectors from text vs forward index: max diff %.3g\n", max_diff);
+  CHECK(max_diff < 1e-5);
+  free(rows);
+  sr_senc_scratch_free(sc);
+  sr_analyzer_free(an);
+  sr_forward_free(f);
+  free(bucket);
+  sr_senc_free(&e);
+}
+
+/* ---- model file ---- */
+
+static void test_model_roundtrip_and_corruption(void) {
+  sr_default_model m;
+  memset(&m, 0, sizeof m);
+  sr_error err = {0};
+  CHECK_OK(sr_senc_init(&m.enc, 256, 8, 5, 0.3f, &err), &err);
+  CHECK_OK(sr_ltr_init(&m.rr, 4, 9, &err), &err);
+  m.has_rr = true;
+  m.rr.b2 = 0.25f;
+  m.rr.mean[3] = 1.5f;
+  m.rr.std[3] = 2.0f;
+  m.meta = strdup("{\"name\":\"t\"}");
+  const char *path = tmp_path("m.srm");
+  CHECK_OK(sr_default_model_save(&m, path, &err), &err);
+  sr_default_model l;
+  CHECK_OK(sr_default_model_load(path, &l, &err), &err);
+  double max_diff = 0;
+  for (size_t i = 0; i < 256 * 8; i++) {
+    double d = fabs((double)l.enc.emb[i] - m.enc.emb[i]);
+    if (d > max_diff) max_diff = d;
+  }
+  printf("  model round trip: encoder max diff %.3g (f16)\n", max_diff);
+  CHECK(max_diff < 2e-3);
+  CHECK(l.has_rr);
+  CHECK_INT(l.rr.hidden, 4);
+  CHECK(l.rr.b2 == 0.25f && l.rr.mean[3] == 1.5f && l.rr.std[3] == 2.0f);
+  CHECK(memcmp(l.rr.w1, m.rr.w1, 4 * SR_LTR_NFEAT * sizeof(float)) == 0);
+  CHECK_STR(l.meta, "{\"name\":\"t\"}");
+  CHECK(strncmp(l.id, "skillrouter-default:", 20) == 0);
+  sr_default_model_free(&l);
+  /* every single-byte flip and every truncation fails cleanly */
+  char *data;
+  size_t len;
+  CHECK_OK(sr_read_file(path, 1 << 20, &data, &len, &err), &err);
+  const char *bad = tmp_path("bad.srm");
+  size_t undetected = 0, tried = 0;
+  for (size_t off = 0; off < len; off += (off < 128 ? 1 : 37)) {
+    data[off] ^= 0x5A;
+    FILE *fp = fopen(bad, "wb");
+    fwrite(data, 1, len, fp);
+    fclose(fp);
+    data[off] ^= 0x5A;
+    sr_default_model x;
+    sr_status st = sr_default_model_load(bad, &x, &err);
+    tried++;
+    if (st == SR_OK) {
+      /* a flip in reserved header bytes is harmless; anything else must be caught */
+      undetected++;
+      sr_default_model_free(&x);
+    }
+  }
+  for (size_t cut = 0; cut < len; cut += 97) {
+    FILE *fp = fopen(bad, "wb");
+    fwrite(data, 1, cut, fp);
+    fclose(fp);
+    sr_default_model x;
+    CHECK(sr_default_model_load(bad, &x, &err) != SR_OK);
+    tried++;
+  }
+  CHECK_MSG(undetected == 0, "%zu of %zu damaged files loaded", undetected, tried);
+  CHECK(strstr(err.msg, "bad.srm") != NULL);
+  free(data);
+  sr_default_model_free(&m);
+}
+
+/* ---- training ---- */
+
+static sr_train_opts small_opts(int threads) {
+  sr_train_opts o = sr_train_defaults();
+  o.pairs.n_queries = 360;
+  o.pairs.heldout = 0.15;
+  o.pairs.reranker_share = 0.25;
+  o.buckets = 4096;
+  o.dim = 16;
+  o.epochs = 3;
+  o.batch = 32;
+  o.lr = 0.1f;
+  o.rr_epochs = 3;
+  o.rr_list = 10;
+  o.rr_hidden = 8;
+  o.threads = threads;
+  return o;
+}
+
+static void test_training_learns_and_is_deterministic(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_train_opts o0 = small_opts(1);
+  o0.epochs = 0;
+  o0.train_reranker = false;
+  sr_default_model m0, m1, m2;
+  sr_train_report r0, r1, r2;
+  CHECK_OK(sr_train(ix, &o0, &m0, &r0, &err), &err);
+  sr_train_opts o1 = small_opts(1), o2 = small_opts(2);
+  CHECK_OK(sr_train(ix, &o1, &m1, &r1, &err), &err);
+  CHECK_OK(sr_train(ix, &o2, &m2, &r2, &err), &err);
+  printf("  synthetic: held-out dense Hit@1 untrained %.3f -> trained %.3f (R@50 %.3f -> %.3f); BM25F %.3f; "
+         "reranked %.3f; pairs %zu/%zu/%zu; filtered same-name %zu jaccard %zu cosine %zu\n",
+         r0.heldout_dense_hit1, r1.heldout_dense_hit1, r0.heldout_dense_r50, r1.heldout_dense_r50,
+         r1.heldout_lex_hit1, r1.heldout_rr_hit1, r1.pairs_train, r1.pairs_reranker, r1.pairs_heldout,
+         r1.fn_same_name, r1.fn_jaccard, r1.fn_cosine);
+  CHECK(r1.pairs_train > 100 && r1.pairs_heldout > 20);
+  CHECK(r1.heldout_dense_mrr > r0.heldout_dense_mrr + 0.05);
+  CHECK(r1.heldout_dense_r50 > r0.heldout_dense_r50);
+  CHECK(r1.heldout_rr_hit1 > 0);
+  CHECK(r1.by_kind[SR_PQ_WHEN] > 0);
+  /* one thread or two: the same model, bit for bit */
+  const char *p1 = tmp_path("t1.srm"), *p2 = tmp_path("t2.srm");
+  free(m1.meta);
+  free(m2.meta);
+  m1.meta = strdup("{}");
+  m2.meta = strdup("{}");
+  CHECK_OK(sr_default_model_save(&m1, p1, &err), &err);
+  CHECK_OK(sr_default_model_save(&m2, p2, &err), &err);
+  char *a, *b;
+  size_t la, lb;
+  CHECK_OK(sr_read_file(p1, 1 << 24, &a, &la, &err), &err);
+  CHECK_OK(sr_read_file(p2, 1 << 24, &b, &lb, &err), &err);
+  CHECK(la == lb && memcmp(a, b, la) == 0);
+  free(a);
+  free(b);
+  /* the default router end to end on the trained model */
+  sr_default_model lm;
+  CHECK_OK(sr_default_model_load(p1, &lm, &err), &err);
+  sr_default_route_opts ro = {.list = 10, .threads = 2};
+  sr_default_router *r = NULL;
+  CHECK_OK(sr_default_router_new(ix, &lm, &ro, &r, &err), &err);
+  if (r) {
+    CHECK(sr_default_router_vectors_computed(r));
+    sr_result out[20], lex[20];
+    size_t n = 0, nl = 0;
+    const char *q = "t7w1 t7w2 t7w3 t7w4 data";
+    CHECK_OK(sr_default_route(r, q, strlen(q), 20, out, &n, lex, &nl, NULL, &err), &err);
+    CHECK_INT(n, 20);
+    CHECK_INT(nl, 20);
+    size_t topical = 0;
+    for (size_t i = 0; i < 5 && i < n; i++) topical += out[i].id % N_TOPICS == 7;
+    CHECK_MSG(topical >= 4, "only %zu of the top 5 are on topic 7", topical);
+    for (size_t i = 1; i < n; i++) CHECK(out[i].score <= out[i - 1].score);
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < i; j++) CHECK(out[i].id != out[j].id);
+    CHECK(sr_default_route(r, "\xff\xfe", 2, 5, out, &n, NULL, NULL, NULL, &err) == SR_ERR_FORMAT);
+    sr_default_router_free(r);
+  }
+  sr_default_model_free(&lm);
+  sr_default_model_free(&m0);
+  sr_default_model_free(&m1);
+  sr_default_model_free(&m2);
+}
+
+static void test_training_bad_input(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_train_opts o = small_opts(1);
+  o.rr_list = 0;
+  sr_default_model m;
+  sr_train_report r;
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
+  o = small_opts(1);
+  const char *pairs = tmp_path("pairs.jsonl");
+  FILE *fp = fopen(pairs, "w");
+  fputs("{\"query\": \"t3w1 t3w2\", \"skill_id\": \"syn/3\"}\n{\"query\": 5, \"skill_id\": \"syn/3\"}\n", fp);
+  fclose(fp);
+  o.pairs.labelled_path = pairs;
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_FORMAT);
+  CHECK_MSG(strstr(err.msg, "pairs.jsonl:2") != NULL, "message: %s", err.msg);
+  fp = fopen(pairs, "w");
+  fputs("{\"query\": \"t3w1 t3w2\", \"skill_id\": \"no/such\"}\n", fp);
+  fclose(fp);
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_NOT_FOUND);
+  CHECK_MSG(strstr(err.msg, "no/such") != NULL, "message: %s", err.msg);
+  /* every entry excluded: a clear error, not an empty model */
+  const char *ids[N_SKILLS];
+  for (int s = 0; s < N_SKILLS; s++) ids[s] = g_text[s][0];
+  o = small_opts(1);
+  o.pairs.exclude_ids = ids;
+  o.pairs.n_exclude = N_SKILLS;
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
+  CHECK(strstr(err.msg, "no training pairs") != NULL);
+}
+
+int main(void) {
+  RUN(test_pq_when);
+  RUN(test_pq_span_and_desc);
+  RUN(test_trigram_jaccard);
+  RUN(test_forward_matches_lengths);
+  RUN(test_features_postings_vs_forward);
+  RUN(test_text_rows_match_forward);
+  RUN(test_model_roundtrip_and_corruption);
+  RUN(test_training_learns_and_is_deterministic);
+  RUN(test_training_bad_input);
+  return test_summary();
+}
