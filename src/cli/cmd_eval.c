@@ -1,6 +1,7 @@
 /* cmd_eval.c — `skillrouter eval`: official SkillRouter metrics for a predictions file, or for routing
  * a benchmark's tasks through an index. */
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/eval_pipeline.h"
+#include "cli/route_pipeline.h"
 #include "eval/bench_data.h"
 #include "eval/eval.h"
 #include "eval/eval_route.h"
@@ -45,7 +48,27 @@ static const char USAGE[] =
     "                      \"count\": n, \"lenient\":{same shape, with --equivalents}}\n"
     "  --report            per task: its split and the 1-based rank of each ground-truth skill ('-' when\n"
     "                      absent); with --json, a \"tasks\" array instead\n"
-    "  --predictions-out F write the rankings scored (the predictions format)\n"
+    "  --predictions-out F write the rankings scored (the predictions format; with a reranker, the\n"
+    "                      reranked ones)\n"
+    "\n"
+    "retrieve and rerank with -i (the pipeline of `skillrouter route`; see docs/pipeline.md):\n"
+    "  --mode M            dense, lexical or hybrid (default: hybrid when query vectors are available)\n"
+    "  --embed-model DIR   embed each task's query with this model (the index must hold its vectors)\n"
+    "  --query-vectors F   JSONL {\"task_id\": .., \"vector\": [..]}: the tasks' query embeddings\n"
+    "  --fusion F          rrf (reciprocal rank, k=60; default) or weighted (min-max scores)\n"
+    "  --dense-weight W    weighted fusion: weight of the dense scores (default 0.5)\n"
+    "  --rerank-model DIR  rerank the top --rerank-k (default 20) of the retrieval list with the\n"
+    "                      SkillRouter reranker; the report then has two stages, retrieval only and\n"
+    "                      reranked, and the shortlist's recall (Recall@rerank-k of the retrieval list:\n"
+    "                      the reranker's ceiling)\n"
+    "  --tokenizer DIR     tokenizer of the models (default: the model directory)\n"
+    "  --threads N         model threads\n"
+    "  --retrieval-predictions-out F  write the retrieval stage's rankings\n"
+    "  With --json, -i adds \"pipeline\" {mode, k, rerank_k} and \"stages\": {\"retrieval\": {the top level's\n"
+    "  shape}, \"reranked\": {..}, \"shortlist\": {\"depth\": n, \"recall\": {all, single, multi},\n"
+    "  \"lenient_recall\": {..}}}; the top level is the last stage. --report adds \"retrieval_ranks\".\n"
+    "\n"
+    "default model (without the pipeline flags above):\n"
     "  --model FILE        route with this default-model file (used automatically when the index holds\n"
     "                      the bundled model's vectors); the lexical stage's metrics go to stderr\n"
     "  --no-model          the plain lexical router\n"
@@ -60,6 +83,9 @@ static const char USAGE[] =
 
 typedef struct eval_args {
   const char *predictions, *index, *tasks, *relevance, *bench, *equivalents, *predictions_out;
+  const char *retrieval_out, *query_vectors;
+  route_pipe_opts po;        /* pipeline flags (route's); used when `pipeline` */
+  bool pipeline;
   const char *pools[MAX_POOLS];
   int n_pools;
   size_t k;
@@ -105,6 +131,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
   memset(a, 0, sizeof *a);
   a->k = 50;
   a->bm25f = sr_bm25f_defaults();
+  a->po = (route_pipe_opts){.fusion = SR_FUSE_RRF, .dense_weight = 0.5, .rerank_k = 20};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
@@ -132,7 +159,38 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     else if (!strcmp(o, "--bench")) a->bench = v;
     else if (!strcmp(o, "--equivalents")) a->equivalents = v;
     else if (!strcmp(o, "--predictions-out")) a->predictions_out = v;
-    else if (!strcmp(o, "--model")) a->model = v;
+    else if (!strcmp(o, "--retrieval-predictions-out")) a->retrieval_out = v;
+    else if (!strcmp(o, "--query-vectors")) a->query_vectors = v, a->pipeline = true;
+    else if (!strcmp(o, "--embed-model")) a->po.embed_model = v, a->pipeline = true;
+    else if (!strcmp(o, "--rerank-model")) a->po.rerank_model = v, a->pipeline = true;
+    else if (!strcmp(o, "--tokenizer")) a->po.tokenizer = v;
+    else if (!strcmp(o, "--mode")) {
+      if (strcmp(v, "dense") && strcmp(v, "lexical") && strcmp(v, "hybrid")) {
+        fprintf(stderr, "skillrouter eval: --mode: dense, lexical or hybrid, not '%s'\n", v);
+        return 2;
+      }
+      a->po.mode = !strcmp(v, "dense") ? RP_DENSE : !strcmp(v, "lexical") ? RP_LEXICAL : RP_HYBRID;
+      a->pipeline = true;
+    } else if (!strcmp(o, "--fusion")) {
+      if (strcmp(v, "rrf") && strcmp(v, "weighted")) {
+        fprintf(stderr, "skillrouter eval: --fusion: rrf or weighted, not '%s'\n", v);
+        return 2;
+      }
+      a->po.fusion = !strcmp(v, "rrf") ? SR_FUSE_RRF : SR_FUSE_WEIGHTED;
+    } else if (!strcmp(o, "--dense-weight")) {
+      char *end = NULL;
+      a->po.dense_weight = strtod(v, &end);
+      if (!*v || *end || !(a->po.dense_weight >= 0 && a->po.dense_weight <= 1)) {
+        fprintf(stderr, "skillrouter eval: --dense-weight: expected a number from 0 to 1, got '%s'\n", v);
+        return 2;
+      }
+    } else if (!strcmp(o, "--rerank-k")) {
+      if (!cli_parse_size(o, v, &a->po.rerank_k)) return 2;
+    } else if (!strcmp(o, "--threads")) {
+      size_t t;
+      if (!cli_parse_size(o, v, &t)) return 2;
+      a->po.threads = (int)t;
+    } else if (!strcmp(o, "--model")) a->model = v;
     else if (!strcmp(o, "--model-list")) {
       if (!cli_parse_size(o, v, &a->model_list)) return 2;
     }
@@ -157,6 +215,22 @@ static int parse_args(int argc, char **argv, eval_args *a) {
   }
   if (!a->predictions == !a->index) {
     fprintf(stderr, "skillrouter eval: give exactly one of --predictions or -i INDEX (see --help)\n");
+    return 2;
+  }
+  if (a->pipeline && !a->index) {
+    fprintf(stderr, "skillrouter eval: --mode/--embed-model/--query-vectors/--rerank-model apply to -i INDEX\n");
+    return 2;
+  }
+  if (a->po.mode == RP_DENSE && !a->po.embed_model && !a->query_vectors) {
+    fprintf(stderr, "skillrouter eval: --mode dense needs --embed-model or --query-vectors\n");
+    return 2;
+  }
+  if (a->pipeline && a->model) {
+    fprintf(stderr, "skillrouter eval: --model (the default model) and the pipeline flags exclude each other\n");
+    return 2;
+  }
+  if (a->retrieval_out && !a->index) {
+    fprintf(stderr, "skillrouter eval: --retrieval-predictions-out applies to -i INDEX\n");
     return 2;
   }
   if (a->index && a->n_pools) {
@@ -195,68 +269,214 @@ static void print_table(const sr_split_scores *sc, const char *title) {
   }
 }
 
-static void print_text(const sr_eval_result *r, const eval_args *a) {
-  size_t dups = 0;
-  for (size_t i = 0; i < r->n_tasks; i++) dups += r->tasks[i].has_duplicates;
+/* What was scored: one result per stage. `final` is the last stage (reranked with a reranker, else the
+ * retrieval stage, else the predictions file); `retrieval` and `shortlist` are NULL when there are no
+ * separate stages. */
+typedef struct eval_outcome {
+  const sr_eval_result *final, *retrieval, *shortlist;
+  const char *mode;          /* retrieval mode with -i, else NULL */
+} eval_outcome;
+
+static void print_counts(const sr_eval_result *r, const eval_args *a) {
   printf("%zu tasks scored (%zu single, %zu multi); skipped: %zu generic_only, %zu without ground truth%s, "
-         "%zu without a ranking\n\n", r->strict[SR_SPLIT_ALL].count, r->strict[SR_SPLIT_SINGLE].count,
+         "%zu without a ranking\n", r->strict[SR_SPLIT_ALL].count, r->strict[SR_SPLIT_SINGLE].count,
          r->strict[SR_SPLIT_MULTI].count, r->skipped_generic, r->skipped_no_gt,
          (a->n_pools || a->index) ? " in the pool" : "", r->skipped_no_prediction);
-  print_table(r->strict, "strict (only the listed ground truth counts)");
-  if (r->has_lenient) print_table(r->lenient, "\nlenient (a listed copy counts as its ground-truth skill)");
+}
+
+static void print_tables(const sr_eval_result *r, const char *what) {
+  char title[160];
+  snprintf(title, sizeof title, "%sstrict (only the listed ground truth counts)", what);
+  print_table(r->strict, title);
+  snprintf(title, sizeof title, "\n%slenient (a listed copy counts as its ground-truth skill)", what);
+  if (r->has_lenient) print_table(r->lenient, title);
+}
+
+/* The retrieval → reranked comparison on all tasks, and the shortlist's recall. */
+static void print_stage_gain(const eval_outcome *o, const eval_args *a) {
+  size_t depth = a->po.rerank_k;
+  double rec[SR_SPLIT_COUNT];
+  sr_eval_recall_within(o->shortlist, SIZE_MAX, false, rec);
+  printf("\nshortlist: the retrieval top %zu holds %.4f of the ground truth (single %.4f, multi %.4f): Recall@%zu of "
+         "the retrieval stage, the reranker's ceiling\n", depth, rec[SR_SPLIT_ALL], rec[SR_SPLIT_SINGLE],
+         rec[SR_SPLIT_MULTI], depth);
+  if (o->shortlist->has_lenient) {
+    sr_eval_recall_within(o->shortlist, SIZE_MAX, true, rec);
+    printf("           lenient %.4f (single %.4f, multi %.4f)\n", rec[SR_SPLIT_ALL], rec[SR_SPLIT_SINGLE], rec[SR_SPLIT_MULTI]);
+  }
+  printf("\nreranker gain, all tasks, strict\n%-16s %9s %9s %9s\n", "metric", "retrieval", "reranked", "gain");
+  for (int m = 0; m < SR_METRIC_COUNT; m++) {
+    double x = o->retrieval->strict[SR_SPLIT_ALL].mean[m], y = o->final->strict[SR_SPLIT_ALL].mean[m];
+    printf("%-16s %9.4f %9.4f %+9.4f\n", sr_metric_name((sr_metric)m), x, y, y - x);
+  }
+}
+
+/* The ranks of one task's ground truth; `ret` (may be NULL) is the same task in the retrieval stage. */
+static void print_task_ranks(const sr_task_score *t, const sr_task_score *ret) {
+  printf("%-40s %-6s", t->task_id, t->single ? "single" : "multi");
+  for (size_t g = 0; g < t->n_gt; g++) {
+    if (t->rank[g]) printf(" %s:%zu", t->gt[g], t->rank[g]);
+    else printf(" %s:-", t->gt[g]);
+    if (t->rank_lenient && t->rank_lenient[g] != t->rank[g]) {
+      if (t->rank_lenient[g]) printf(" (%zu)", t->rank_lenient[g]);
+      else printf(" (-)");
+    }
+    if (ret && ret->rank[g] != t->rank[g]) {
+      if (ret->rank[g]) printf(" [%zu]", ret->rank[g]);
+      else printf(" [-]");
+    }
+  }
+  printf("\n");
+}
+
+static void print_text(const eval_outcome *o, const eval_args *a) {
+  const sr_eval_result *r = o->final;
+  size_t dups = 0;
+  for (size_t i = 0; i < r->n_tasks; i++) dups += r->tasks[i].has_duplicates;
+  if (a->pipeline) {
+    printf("pipeline: %s retrieval, top %zu", o->mode, a->k);
+    if (o->retrieval) printf("; the first %zu reranked by %s", a->po.rerank_k, a->po.rerank_model);
+    printf("\n");
+  }
+  print_counts(r, a);
+  printf("\n");
+  if (o->retrieval) {
+    print_tables(o->retrieval, "stage 1, retrieval only: ");
+    printf("\n");
+    print_tables(r, "stage 2, reranked: ");
+    print_stage_gain(o, a);
+  } else {
+    print_tables(r, "");
+  }
   if (!a->n_pools && !a->index)
     printf("\nnote: no --pool given; ground truth and graded labels were not filtered to a pool\n");
   if (dups) printf("\nnote: %zu rankings repeat an id; repeats count again in Precision@3 and nDCG\n", dups);
   if (!a->report) return;
-  printf("\n%-40s %-6s ground-truth ranks%s\n", "task", "split", r->has_lenient ? " (lenient rank when different)" : "");
-  for (size_t i = 0; i < r->n_tasks; i++) {
-    const sr_task_score *t = &r->tasks[i];
-    printf("%-40s %-6s", t->task_id, t->single ? "single" : "multi");
-    for (size_t g = 0; g < t->n_gt; g++) {
-      if (t->rank[g]) printf(" %s:%zu", t->gt[g], t->rank[g]);
-      else printf(" %s:-", t->gt[g]);
-      if (t->rank_lenient && t->rank_lenient[g] != t->rank[g]) {
-        if (t->rank_lenient[g]) printf(" (%zu)", t->rank_lenient[g]);
-        else printf(" (-)");
-      }
-    }
-    printf("\n");
-  }
+  printf("\n%-40s %-6s ground-truth ranks%s%s\n", "task", "split", r->has_lenient ? " (lenient rank when different)" : "",
+         o->retrieval ? " [retrieval rank when different]" : "");
+  for (size_t i = 0; i < r->n_tasks; i++) print_task_ranks(&r->tasks[i], o->retrieval ? &o->retrieval->tasks[i] : NULL);
 }
 
-/* Prints the JSON summary (plus "tasks" with --report); returns false when memory runs out. */
-static bool print_json(const sr_eval_result *r, int report) {
-  char *text = sr_eval_result_json(r, !report);
-  if (!text) return false;
-  if (!report) {
-    printf("%s\n", text);
-    free(text);
-    return true;
-  }
-  cJSON *root = cJSON_Parse(text);
+/* Adds {gt id: rank or null} for ranks[] as `key` of o; false when memory runs out. */
+static bool add_ranks(cJSON *o, const char *key, const sr_task_score *t, const size_t *rank) {
+  cJSON *ranks = cJSON_AddObjectToObject(o, key);
+  bool ok = ranks != NULL;
+  for (size_t g = 0; ok && g < t->n_gt; g++)
+    ok = (rank[g] ? cJSON_AddNumberToObject(ranks, t->gt[g], (double)rank[g]) : cJSON_AddNullToObject(ranks, t->gt[g])) != NULL;
+  return ok;
+}
+
+/* sr_eval_result_json parsed back into a cJSON object (NULL when memory runs out). */
+static cJSON *result_json(const sr_eval_result *r) {
+  char *text = sr_eval_result_json(r, false);
+  cJSON *j = text ? cJSON_Parse(text) : NULL;
   free(text);
-  cJSON *tasks = root ? cJSON_AddArrayToObject(root, "tasks") : NULL;
-  bool ok = tasks != NULL;
-  for (size_t i = 0; ok && i < r->n_tasks; i++) {
-    const sr_task_score *t = &r->tasks[i];
-    cJSON *o = cJSON_CreateObject();
-    ok = o && cJSON_AddItemToArray(tasks, o) && cJSON_AddStringToObject(o, "task_id", t->task_id) &&
-         cJSON_AddStringToObject(o, "split", t->single ? "single" : "multi");
-    cJSON *ranks = ok ? cJSON_AddObjectToObject(o, "ranks") : NULL;
-    cJSON *lranks = ok && t->rank_lenient ? cJSON_AddObjectToObject(o, "lenient_ranks") : NULL;
-    ok = ranks && (!t->rank_lenient || lranks);
-    for (size_t g = 0; ok && g < t->n_gt; g++) {
-      ok = (t->rank[g] ? cJSON_AddNumberToObject(ranks, t->gt[g], (double)t->rank[g]) : cJSON_AddNullToObject(ranks, t->gt[g])) != NULL;
-      if (ok && lranks)
-        ok = (t->rank_lenient[g] ? cJSON_AddNumberToObject(lranks, t->gt[g], (double)t->rank_lenient[g])
-                                 : cJSON_AddNullToObject(lranks, t->gt[g])) != NULL;
+  return j;
+}
+
+static bool add_recall(cJSON *obj, const char *key, const sr_eval_result *r, bool lenient) {
+  double rec[SR_SPLIT_COUNT];
+  sr_eval_recall_within(r, SIZE_MAX, lenient, rec);
+  cJSON *o = cJSON_AddObjectToObject(obj, key);
+  bool ok = o != NULL;
+  for (int sp = 0; ok && sp < SR_SPLIT_COUNT; sp++)
+    ok = !r->strict[sp].count || cJSON_AddNumberToObject(o, sr_split_name((sr_split)sp), rec[sp]);
+  return ok;
+}
+
+/* Prints the JSON summary (see USAGE); returns false when memory runs out. */
+static bool print_json(const eval_outcome *o, const eval_args *a) {
+  const sr_eval_result *r = o->final;
+  if (!a->report && !o->mode) {  /* a predictions file: the library's summary as it is */
+    char *text = sr_eval_result_json(r, true);
+    if (text) printf("%s\n", text);
+    free(text);
+    return text != NULL;
+  }
+  cJSON *root = result_json(r);
+  bool ok = root != NULL;
+  if (ok && o->mode) {
+    cJSON *pl = cJSON_AddObjectToObject(root, "pipeline"), *st = cJSON_AddObjectToObject(root, "stages");
+    ok = pl && st && cJSON_AddStringToObject(pl, "mode", o->mode) && cJSON_AddNumberToObject(pl, "k", (double)a->k);
+    if (ok && o->retrieval) ok = cJSON_AddNumberToObject(pl, "rerank_k", (double)a->po.rerank_k) != NULL;
+    cJSON *s1 = ok ? result_json(o->retrieval ? o->retrieval : r) : NULL;
+    ok = s1 && cJSON_AddItemToObject(st, "retrieval", s1);
+    if (!ok) cJSON_Delete(s1);
+    if (ok && o->retrieval) {
+      cJSON *s2 = result_json(r), *sl = cJSON_CreateObject();
+      ok = s2 && sl && cJSON_AddItemToObject(st, "reranked", s2);
+      if (!ok) cJSON_Delete(s2);
+      ok = ok && cJSON_AddItemToObject(st, "shortlist", sl);
+      if (!ok) cJSON_Delete(sl);
+      ok = ok && cJSON_AddNumberToObject(sl, "depth", (double)a->po.rerank_k) && add_recall(sl, "recall", o->shortlist, false) &&
+           (!o->shortlist->has_lenient || add_recall(sl, "lenient_recall", o->shortlist, true));
     }
+  }
+  cJSON *tasks = ok && a->report ? cJSON_AddArrayToObject(root, "tasks") : NULL;
+  ok = ok && (!a->report || tasks);
+  for (size_t i = 0; ok && a->report && i < r->n_tasks; i++) {
+    const sr_task_score *t = &r->tasks[i];
+    cJSON *to = cJSON_CreateObject();
+    ok = to && cJSON_AddItemToArray(tasks, to) && cJSON_AddStringToObject(to, "task_id", t->task_id) &&
+         cJSON_AddStringToObject(to, "split", t->single ? "single" : "multi") && add_ranks(to, "ranks", t, t->rank);
+    if (ok && t->rank_lenient) ok = add_ranks(to, "lenient_ranks", t, t->rank_lenient);
+    if (ok && o->retrieval) ok = add_ranks(to, "retrieval_ranks", t, o->retrieval->tasks[i].rank);
   }
   char *out = ok ? cJSON_Print(root) : NULL;
   if (out) printf("%s\n", out);
   free(out);
   cJSON_Delete(root);
   return out != NULL;
+}
+
+static void print_latency(const char *what, const sr_eval_latency *l) {
+  fprintf(stderr, "%s over %zu queries: p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n", what, l->queries, l->p50_ms,
+          l->p99_ms, l->mean_ms, l->max_ms);
+}
+
+/* Routes the bench's tasks through ix (plain lexical routing, or the pipeline) into `final` (and, with a
+ * reranker, `retrieval` and `shortlist` for the earlier stages). */
+static sr_status route_tasks(eval_args *a, const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts,
+                             eval_stages *es, const char **mode, sr_error *err) {
+  size_t not_routed = 0;
+  sr_status st;
+  sr_vec_view vv;
+  if (!a->pipeline && !a->model && !a->no_model && sr_index_vectors(ix, &vv) &&
+      !strncmp(vv.info->model_id, "skillrouter-default:", 20) &&
+      cli_default_model_find(NULL, false, a->model_buf, sizeof a->model_buf))
+    a->model = a->model_buf;
+  if (!a->pipeline) {
+    sr_eval_latency lat;
+    bool model = a->model && !a->no_model;
+    *mode = model ? "default-model" : "lexical";
+    if (model) st = route_with_model(ix, bench, opts, a, &es->retrieval, &not_routed, &lat, err);
+    else st = sr_eval_route_bench(ix, bench, opts, a->k, &a->bm25f, &es->retrieval, &not_routed, &lat, err);
+    if (!st)
+      fprintf(stderr, "routing latency over %zu queries (index loaded): p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
+              lat.queries, lat.p50_ms, lat.p99_ms, lat.mean_ms, lat.max_ms);
+  } else {
+    route_pipe_opts po = a->po;
+    po.k = a->k;
+    po.bm25f = &a->bm25f;
+    po.query_vectors_given = a->query_vectors != NULL;
+    st = eval_pipeline_run(ix, bench, opts, &po, a->query_vectors, es, err);
+    if (!st) {
+      *mode = es->mode;
+      not_routed = es->not_routed;
+      bool dense = strcmp(es->mode, "lexical") != 0, lexical = strcmp(es->mode, "dense") != 0;
+      if (dense && !a->query_vectors) print_latency("query embedding", &es->embed);
+      if (dense) print_latency("dense search", &es->dense);
+      if (lexical) print_latency("lexical search", &es->lexical);
+      if (es->has_rerank) print_latency("reranking", &es->rerank);
+      print_latency("pipeline total (models loaded)", &es->total);
+      if (es->missing_vectors)
+        fprintf(stderr, "skillrouter eval: warning: %zu tasks have no query vector in %s and were not routed\n",
+                es->missing_vectors, a->query_vectors);
+    }
+  }
+  if (not_routed)
+    fprintf(stderr, "skillrouter eval: warning: %zu tasks have no instruction_text and were not routed\n", not_routed);
+  return st;
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -277,45 +497,44 @@ int cmd_eval(int argc, char **argv) {
   sr_id_set pool = SR_ID_SET_INIT;
   sr_equivalents eq = SR_EQUIVALENTS_INIT;
   sr_index *ix = NULL;
-  sr_eval_result *res = NULL;
+  eval_stages es;
+  memset(&es, 0, sizeof es);
+  es.retrieval = es.reranked = es.shortlist = (sr_predictions)SR_PREDICTIONS_INIT;
+  sr_eval_result *res = NULL, *res_ret = NULL, *res_short = NULL;
+  eval_outcome out = {0};
   sr_eval_opts opts = {NULL, NULL, NULL};
   sr_status st = sr_bench_load(a.tasks, a.relevance, &bench, &err);
   if (!st && a.equivalents && !(st = sr_equivalents_load(a.equivalents, &eq, &err))) opts.equivalents = &eq;
   for (int i = 0; !st && i < a.n_pools; i++) st = sr_id_set_add_pool_file(&pool, a.pools[i], &err);
   if (!st && a.n_pools) opts.in_pool = sr_eval_in_id_set, opts.pool_ctx = &pool;
   if (!st && a.predictions) st = sr_predictions_load(a.predictions, &pred, &err);
+  const sr_predictions *final = &pred;
   if (!st && a.index && !(st = sr_index_open(a.index, &ix, &err))) {
     opts.in_pool = sr_eval_in_index, opts.pool_ctx = ix;
-    size_t not_routed = 0;
-    sr_eval_latency lat;
-    sr_vec_view vv;
-    if (!a.model && !a.no_model && sr_index_vectors(ix, &vv) &&
-        !strncmp(vv.info->model_id, "skillrouter-default:", 20) &&
-        cli_default_model_find(NULL, false, a.model_buf, sizeof a.model_buf))
-      a.model = a.model_buf;
-    if (a.model && !a.no_model) {
-      st = route_with_model(ix, bench, &opts, &a, &pred, &not_routed, &lat, &err);
-    } else {
-      st = sr_eval_route_bench(ix, bench, &opts, a.k, &a.bm25f, &pred, &not_routed, &lat, &err);
-    }
-    if (!st)
-      fprintf(stderr, "routing latency over %zu queries (index loaded): p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
-              lat.queries, lat.p50_ms, lat.p99_ms, lat.mean_ms, lat.max_ms);
-    if (not_routed)
-      fprintf(stderr, "skillrouter eval: warning: %zu tasks have no instruction_text and were not routed\n", not_routed);
+    st = route_tasks(&a, ix, bench, &opts, &es, &out.mode, &err);
+    final = es.has_rerank ? &es.reranked : &es.retrieval;
   }
-  if (!st && a.predictions_out) st = sr_predictions_write(&pred, a.predictions_out, &err);
-  if (!st) st = sr_eval_run(bench, &pred, &opts, &res, &err);
+  if (!st && a.predictions_out) st = sr_predictions_write(final, a.predictions_out, &err);
+  if (!st && a.retrieval_out) st = sr_predictions_write(&es.retrieval, a.retrieval_out, &err);
+  if (!st) st = sr_eval_run(bench, final, &opts, &res, &err);
+  if (!st && es.has_rerank) st = sr_eval_run(bench, &es.retrieval, &opts, &res_ret, &err);
+  if (!st && es.has_rerank) st = sr_eval_run(bench, &es.shortlist, &opts, &res_short, &err);
   if (!st) {
+    out.final = res;
+    out.retrieval = res_ret;
+    out.shortlist = res_short;
     if (a.json) {
-      if (!print_json(res, a.report)) st = sr_fail(&err, SR_ERR_NOMEM, "eval: out of memory");
+      if (!print_json(&out, &a)) st = sr_fail(&err, SR_ERR_NOMEM, "eval: out of memory");
     } else {
-      print_text(res, &a);
+      print_text(&out, &a);
     }
   }
   if (st) fprintf(stderr, "skillrouter eval: %s\n", err.msg);
   sr_eval_result_free(res);
+  sr_eval_result_free(res_ret);
+  sr_eval_result_free(res_short);
   if (ix) sr_index_close(ix);
+  eval_stages_free(&es);
   sr_predictions_free(&pred);
   sr_id_set_free(&pool);
   sr_equivalents_free(&eq);

@@ -172,6 +172,22 @@ sr_status sr_eval_run(const sr_bench *bench, const sr_predictions *pred, const s
   return SR_OK;
 }
 
+void sr_eval_recall_within(const sr_eval_result *r, size_t depth, bool lenient, double out[SR_SPLIT_COUNT]) {
+  for (int sp = 0; sp < SR_SPLIT_COUNT; sp++) out[sp] = 0;
+  if (lenient && !r->has_lenient) return;
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    const sr_task_score *t = &r->tasks[i];
+    const size_t *rank = lenient ? t->rank_lenient : t->rank;
+    size_t found = 0;
+    for (size_t g = 0; g < t->n_gt; g++) found += rank[g] >= 1 && rank[g] <= depth;
+    double f = (double)found / (double)t->n_gt;
+    out[SR_SPLIT_ALL] += f;
+    out[t->single ? SR_SPLIT_SINGLE : SR_SPLIT_MULTI] += f;
+  }
+  for (int sp = 0; sp < SR_SPLIT_COUNT; sp++)
+    if (r->strict[sp].count) out[sp] /= (double)r->strict[sp].count;
+}
+
 /* Adds {"all":..,"single":..,"multi":..,"count":n} for `splits` to obj; false when memory runs out. */
 static bool add_splits(cJSON *obj, const sr_split_scores *splits) {
   for (int sp = 0; sp < SR_SPLIT_COUNT; sp++) {

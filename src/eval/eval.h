@@ -79,6 +79,12 @@ sr_status sr_eval_run(const sr_bench *bench, const sr_predictions *pred, const s
                       sr_eval_result **out, sr_error *err);
 void sr_eval_result_free(sr_eval_result *r);
 
+/* Recall within the first `depth` positions from the stored ranks: per split, the mean over the scored
+ * tasks of |{g in G : 1 <= rank[g] <= depth}| / |G| (rank_lenient when `lenient`; 0 without
+ * equivalents or for a split without tasks). depth = SIZE_MAX: anywhere in the ranking. Used for the
+ * reranker's ceiling, the Recall@rerank_k of the retrieval shortlist. */
+void sr_eval_recall_within(const sr_eval_result *r, size_t depth, bool lenient, double out[SR_SPLIT_COUNT]);
+
 /* The result as JSON text (malloc'd; NULL when memory runs out), indented when `pretty`:
  *   {"all": {"nDCG@1": x, ..., "FullCoverage@10": x, "count": n}, "single": {...}, "multi": {...},
  *    "count": n_all, "lenient": {"all": ..., "single": ..., "multi": ..., "count": n_all}}

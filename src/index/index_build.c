@@ -451,8 +451,19 @@ static sr_status write_vecs(writer *w, const sr_catalog *cat, const sr_vec_input
     }
   }
   w_end(w);
-  free(row);
   assert(w->secs[w->n_secs - 1].size == l.size);
+  if (t == SR_VEC_I8 && !vi->no_refine) {  /* VECR: f16 refine rows */
+    sr_idx_vecr_header rh = {.n = (uint32_t)N, .dim = (uint32_t)D, .dtype = SR_VEC_F16};
+    w_begin(w, SR_SEC_VECR);
+    w_bytes(w, &rh, sizeof rh);
+    for (size_t d = 0; d < N; d++) {
+      const float *x = vi->data + d * D;
+      for (size_t k = 0; k < D; k++) ((uint16_t *)row)[k] = sr_f32_to_f16(x[k]);
+      w_bytes(w, row, D * 2);
+    }
+    w_end(w);
+  }
+  free(row);
   return SR_OK;
 }
 

@@ -27,6 +27,7 @@
 #define SR_SEC_STATS SR_TAG('S', 'T', 'A', 'T')
 #define SR_SEC_PACKS SR_TAG('P', 'A', 'C', 'K')
 #define SR_SEC_VECS SR_TAG('V', 'E', 'C', 'S')   /* optional: dense vectors (index/vectors.h) */
+#define SR_SEC_VECR SR_TAG('V', 'E', 'C', 'R')   /* optional: f16 refine rows of int8 VECS (vectors.h) */
 
 typedef struct sr_idx_header {
   char magic[8];
@@ -123,11 +124,20 @@ typedef struct sr_idx_vecs_header {
   char model_id[SR_VEC_MODEL_ID_MAX];
 } sr_idx_vecs_header;     /* 256 bytes */
 
+/* VECR header (see vectors.h); the f16 rows follow at byte 64. */
+typedef struct sr_idx_vecr_header {
+  uint32_t n, dim, dtype;
+  uint32_t reserved[13];
+} sr_idx_vecr_header;     /* 64 bytes */
+
 /* Byte layout of a VECS section for n vectors of dim/dtype: offsets of hashes, scales, data; total. */
 typedef struct sr_idx_vecs_layout { uint64_t hash_off, scale_off, data_off, size; } sr_idx_vecs_layout;
 sr_idx_vecs_layout sr_idx_vecs_layout_of(uint64_t n, uint64_t dim, sr_vec_dtype dtype);
 /* Validates the VECS section s (already crc-checked) against ix->n_entries and fills ix->vecs. */
 sr_status sr_idx_vecs_carve(sr_index *ix, const unsigned char *sec, uint64_t size, sr_error *err);
+/* Validates the VECR section (already crc-checked) against ix->vecs (carved first) and sets
+ * ix->vecs.refine. */
+sr_status sr_idx_vecr_carve(sr_index *ix, const unsigned char *sec, uint64_t size, sr_error *err);
 
 /* Looks a term up in the vocabulary; false when absent. */
 bool sr_index_term_find(const sr_index *ix, const char *term, size_t len, uint32_t *term_id);

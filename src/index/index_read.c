@@ -161,8 +161,10 @@ static sr_status carve(sr_index *ix, const sr_idx_section *tab, uint32_t n_secs,
   for (uint64_t i = 0; i < ix->termtab_slots; i++)
     if (ix->termtab[i] > ix->n_terms) return corrupt(err, path, "term hash table entry out of range");
   const sr_idx_section *s_vec = find_section(tab, n_secs, SR_SEC_VECS);  /* optional */
-  if (s_vec) return sr_idx_vecs_carve(ix, d + s_vec->offset, s_vec->size, err);
-  return SR_OK;
+  const sr_idx_section *s_vecr = find_section(tab, n_secs, SR_SEC_VECR);  /* optional, needs int8 VECS */
+  sr_status vs = s_vec ? sr_idx_vecs_carve(ix, d + s_vec->offset, s_vec->size, err) : SR_OK;
+  if (!vs && s_vecr) vs = sr_idx_vecr_carve(ix, d + s_vecr->offset, s_vecr->size, err);
+  return vs;
 }
 
 sr_status sr_index_open(const char *path, sr_index **out, sr_error *err) {

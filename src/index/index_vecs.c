@@ -8,6 +8,7 @@
 #include "index/index_format.h"
 
 _Static_assert(sizeof(sr_idx_vecs_header) == 256, "VECS header is 256 bytes");
+_Static_assert(sizeof(sr_idx_vecr_header) == 64, "VECR header is 64 bytes");
 
 static uint64_t elem_size(sr_vec_dtype t) { return t == SR_VEC_F32 ? 4 : t == SR_VEC_F16 ? 2 : 1; }
 
@@ -57,6 +58,23 @@ sr_status sr_idx_vecs_carve(sr_index *ix, const unsigned char *sec, uint64_t siz
   if (v->scale)
     for (uint32_t i = 0; i < h->n; i++)
       if (!isfinite(v->scale[i]) || v->scale[i] < 0) return bad(err, ix->path, "bad int8 scale");
+  return SR_OK;
+}
+
+sr_status sr_idx_vecr_carve(sr_index *ix, const unsigned char *sec, uint64_t size, sr_error *err) {
+  const char *what = NULL;
+  const sr_idx_vecr_header *h = (const sr_idx_vecr_header *)sec;
+  if (size < sizeof *h) what = "truncated header";
+  else if (!ix->vecs.info || ix->vecs.dtype != SR_VEC_I8) what = "refine rows without int8 vectors";
+  else if (h->n != ix->vecs.n || h->dim != ix->vecs.dim) what = "count or dimension differs from VECS";
+  else if (h->dtype != SR_VEC_F16) what = "unknown dtype";
+  else if (size != sizeof *h + (uint64_t)h->n * h->dim * 2) what = "size does not match count and dimension";
+  for (size_t i = 0; !what && i < sizeof h->reserved / sizeof h->reserved[0]; i++)
+    if (h->reserved[i]) what = "non-zero reserved bytes";
+  if (what)
+    return sr_fail(err, SR_ERR_CORRUPT, "%s: corrupt index: VECR section: %s (rebuild it with 'skillrouter index')",
+                   ix->path, what);
+  ix->vecs.refine = (const uint16_t *)(sec + sizeof *h);
   return SR_OK;
 }
 
@@ -116,6 +134,9 @@ void sr_vec_get_f32(const sr_vec_view *v, size_t i, float *out) {
     memcpy(out, (const float *)v->data + i * d, d * sizeof *out);
   } else if (v->dtype == SR_VEC_F16) {
     const uint16_t *p = (const uint16_t *)v->data + i * d;
+    for (size_t k = 0; k < d; k++) out[k] = sr_half_to_f32(p[k]);
+  } else if (v->refine) {
+    const uint16_t *p = v->refine + i * d;
     for (size_t k = 0; k < d; k++) out[k] = sr_half_to_f32(p[k]);
   } else {
     const int8_t *p = (const int8_t *)v->data + i * d;

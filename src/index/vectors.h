@@ -14,6 +14,14 @@
  * damaged section fails the crc check like every other section. Old readers (format 1 without VECS
  * support) ignore unknown sections, so the format version is unchanged.
  *
+ * VECR section (optional, only next to an int8 VECS; written by default for int8): refine rows, the
+ * same vectors in IEEE half precision, used to rescore the int8 pass's candidates (route/dense.h):
+ *   sr_idx_vecr_header (64 bytes): n, dim, dtype (= SR_VEC_F16), reserved zeros
+ *   f16 data[n * dim]     entry i at i * dim
+ * A VECR whose n/dim differ from VECS, or one without an int8 VECS, is reported as corrupt. Readers
+ * that predate VECR ignore it (unknown section) and rescore against the dequantised int8 rows; indexes
+ * without VECR are read as before.
+ *
  * Ownership: views returned by sr_index_vectors point into the open index (valid until close).
  */
 #ifndef SR_INDEX_VECTORS_H
@@ -48,11 +56,12 @@ typedef struct sr_vec_view {
   const void *data;            /* [n * dim] of dtype */
   const float *scale;          /* [n] for SR_VEC_I8, else NULL */
   const uint64_t *hash;        /* [n] content hashes */
+  const uint16_t *refine;      /* [n * dim] f16 refine rows (VECR) for SR_VEC_I8, or NULL */
 } sr_vec_view;
 
 /* Fills *out; returns false (and out->info = NULL) when the index has no VECS section. */
 bool sr_index_vectors(const sr_index *ix, sr_vec_view *out);
-/* Vector `i` of a view decoded to float32 (out[dim]). */
+/* Vector `i` of a view decoded to float32 (out[dim]); int8 views with refine rows decode those. */
 void sr_vec_get_f32(const sr_vec_view *v, size_t i, float *out);
 
 /* Half-precision conversion (round to nearest even) used for SR_VEC_F16, and its inverse. (Named apart
@@ -69,6 +78,7 @@ bool sr_vec_dtype_parse(const char *s, sr_vec_dtype *out);
 typedef struct sr_vec_input {
   sr_vec_info info;
   const float *data;           /* [cat->n_entries * info.dim], borrowed for the build */
+  bool no_refine;              /* int8: do not write the f16 refine rows (VECR) */
 } sr_vec_input;
 
 /* ---- embedding a catalog (vec_embed.c) ---- */

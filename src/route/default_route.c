@@ -163,7 +163,7 @@ sr_status sr_default_router_new(const sr_index *ix, const sr_default_model *m, c
     r->own_info.dim = m->enc.dim;
     r->own_info.dtype = SR_VEC_F32;
     snprintf(r->own_info.model_id, sizeof r->own_info.model_id, "%s", m->id);
-    r->view = (sr_vec_view){&r->own_info, sr_index_count(ix), m->enc.dim, SR_VEC_F32, r->own_vecs, NULL, NULL};
+    r->view = (sr_vec_view){&r->own_info, sr_index_count(ix), m->enc.dim, SR_VEC_F32, r->own_vecs, NULL, NULL, NULL};
   }
   *out = r;
   return SR_OK;

@@ -41,17 +41,34 @@ t_check "weighted fusion" sh -c "'$SR' route -i '$IX' --query-vector '$T_DIR/qv'
 # import: JSONL of {id, vector}, int8 storage
 t_check "import --vectors" "$SR" index -q "$C" -o "$T_DIR/ix3" --full --vectors "$T_DIR/exp.jsonl" --vec-dtype int8
 t_check "imported int8 route" sh -c "'$SR' route -i '$T_DIR/ix3' --query-vector '$T_DIR/qv' --mode dense -k 1 | grep -q ' s1\$'"
-# lexical re-index keeps vectors; corrupted VECS detected
-t_check "lexical re-index keeps vectors" sh -c "'$SR' index -q '$C' -o '$IX' && '$SR' export -i '$IX' | head -n 1 | grep -q vector"
-"$PY" - "$IX" <<'PY'
+# int8 stores f16 refine rows (VECR) unless --no-vec-refine; a lexical re-index keeps what was there
+secs() { "$PY" -c '
 import struct,sys
-p=sys.argv[1]; d=bytearray(open(p,'rb').read())
+d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+print(" ".join(sorted(struct.pack("<I",struct.unpack_from("<I",d,t+24*i)[0]).decode() for i in range(n))))' "$1"; }
+# flip_byte INDEX TAG N: flips a bit of the N-th last byte of section TAG
+flip_byte() { "$PY" - "$@" <<'PY'
+import struct,sys
+p,tag,back=sys.argv[1],sys.argv[2].encode(),int(sys.argv[3]); d=bytearray(open(p,'rb').read())
 n,=struct.unpack_from('<I',d,12); t,=struct.unpack_from('<Q',d,16)
 for i in range(n):
-    tag,crc,off,size=struct.unpack_from('<IIQQ',d,t+24*i)
-    if tag==struct.unpack('<I',b'VECS')[0]: d[off+size-3]^=0x40
+    tg,crc,off,size=struct.unpack_from('<IIQQ',d,t+24*i)
+    if tg==struct.unpack('<I',tag)[0]: d[off+size-back]^=0x40
 open(p,'wb').write(d)
 PY
+}
+t_check "int8 index has VECR" sh -c "echo '$(secs "$T_DIR/ix3")' | grep -q VECR"
+t_check "--no-vec-refine" "$SR" index -q "$C" -o "$T_DIR/ix4" --full --vectors "$T_DIR/exp.jsonl" --vec-dtype int8 --no-vec-refine
+t_check "... no VECR" sh -c "! echo '$(secs "$T_DIR/ix4")' | grep -q VECR"
+t_check "int8 without VECR routes" sh -c "'$SR' route -i '$T_DIR/ix4' --query-vector '$T_DIR/qv' --mode dense -k 1 | grep -q ' s1\$'"
+"$SR" index -q "$C" -o "$T_DIR/ix3" && "$SR" index -q "$C" -o "$T_DIR/ix4"
+t_check "lexical re-index keeps VECR / its absence" test "$(secs "$T_DIR/ix3") | $(secs "$T_DIR/ix4")" = "ENTR IDTB PACK POST STAT STRS TERM THSH VECR VECS | ENTR IDTB PACK POST STAT STRS TERM THSH VECS"
+flip_byte "$T_DIR/ix3" VECR 5
+"$SR" route -i "$T_DIR/ix3" pdf 2>"$T_DIR/err" >/dev/null
+t_check "corrupt VECR detected" grep -q "checksum mismatch in section VECR" "$T_DIR/err"
+# lexical re-index keeps vectors; corrupted VECS detected
+t_check "lexical re-index keeps vectors" sh -c "'$SR' index -q '$C' -o '$IX' && '$SR' export -i '$IX' | head -n 1 | grep -q vector"
+flip_byte "$IX" VECS 3
 "$SR" route -i "$IX" pdf 2>"$T_DIR/err" >/dev/null
 t_check "corrupt VECS detected" grep -q "checksum mismatch in section VECS" "$T_DIR/err"
 t_done

@@ -1,5 +1,7 @@
 /* test_eval_route.c — `eval -i` in the library: routing a small bench through a hand-built index,
  * the index as the pool, and scoring the rankings. */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "eval/bench_data.h"
@@ -87,7 +89,54 @@ static void test_route_and_score(void) {
   sr_index_close(ix);
 }
 
+/* Recall within the first n positions (the reranker's ceiling on the shortlist), per split and lenient. */
+static void test_recall_within(void) {
+  const char *d = test_tmpdir();
+  char tasks[512], rel[512];
+  snprintf(tasks, sizeof tasks, "%s/rw_tasks.jsonl", d);
+  snprintf(rel, sizeof rel, "%s/rw_relevance.json", d);
+  test_write_file(tasks, "{\"task_id\":\"a\"}\n{\"task_id\":\"b\"}\n");
+  test_write_file(rel, "{\"a\":{\"gt_skill_ids\":[\"x\"]},\"b\":{\"gt_skill_ids\":[\"x\",\"y\",\"z\",\"w\"]}}");
+  sr_bench *bench = NULL;
+  sr_error err = {0};
+  CHECK_OK(sr_bench_load(tasks, rel, &bench, &err), &err);
+  if (!bench) return;
+  sr_predictions pred = SR_PREDICTIONS_INIT;
+  const char *ra[] = {"q", "x"}, *rb[] = {"y", "c", "x", "q", "w"};
+  CHECK_OK(sr_predictions_add(&pred, "a", ra, 2, &err), &err);
+  CHECK_OK(sr_predictions_add(&pred, "b", rb, 5, &err), &err);
+  sr_equivalents eq = SR_EQUIVALENTS_INIT;
+  char eqp[512];
+  snprintf(eqp, sizeof eqp, "%s/rw_eq.json", d);
+  test_write_file(eqp, "{\"z\":[\"c\"]}");
+  CHECK_OK(sr_equivalents_load(eqp, &eq, &err), &err);
+  sr_eval_opts opts = {NULL, NULL, &eq};
+  sr_eval_result *res = NULL;
+  CHECK_OK(sr_eval_run(bench, &pred, &opts, &res, &err), &err);
+  if (res) {
+    double r[SR_SPLIT_COUNT];
+    sr_eval_recall_within(res, 1, false, r);   /* a: 0/1; b: y → 1/4 */
+    CHECK_NEAR(r[SR_SPLIT_SINGLE], 0.0, 1e-12);
+    CHECK_NEAR(r[SR_SPLIT_MULTI], 0.25, 1e-12);
+    CHECK_NEAR(r[SR_SPLIT_ALL], 0.125, 1e-12);
+    sr_eval_recall_within(res, 3, false, r);   /* a: 1; b: y, x → 2/4 */
+    CHECK_NEAR(r[SR_SPLIT_ALL], 0.75, 1e-12);
+    sr_eval_recall_within(res, 3, true, r);    /* lenient: c counts as z → b: 3/4 */
+    CHECK_NEAR(r[SR_SPLIT_MULTI], 0.75, 1e-12);
+    sr_eval_recall_within(res, SIZE_MAX, false, r);  /* b: y, x, w */
+    CHECK_NEAR(r[SR_SPLIT_MULTI], 0.75, 1e-12);
+    /* Recall@10 of the metric set is the same quantity */
+    sr_eval_recall_within(res, 10, false, r);
+    CHECK_NEAR(r[SR_SPLIT_ALL], res->strict[SR_SPLIT_ALL].mean[SR_M_RECALL10], 1e-12);
+  }
+  sr_eval_result_free(res);
+  sr_equivalents_free(&eq);
+  sr_predictions_free(&pred);
+  sr_bench_free(bench);
+}
+
 int main(void) {
   RUN(test_route_and_score);
+  RUN(test_recall_within);
   return test_summary();
 }
