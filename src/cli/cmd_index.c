@@ -209,7 +209,14 @@ int cmd_index(int argc, char **argv) {
   /* the default model's vectors, unless Qwen/imported vectors are asked for or already held */
   bool prev_qwen = prev && sr_index_vectors(prev, &pvv) && strncmp(pvv.info->model_id, "skillrouter-default:", 20) != 0;
   int have_dm = 0;
-  if (!no_vectors && !embed_model && !vectors && !prev_qwen) {
+  size_t n_tools = 0;
+  for (size_t i = 0; i < cat.n_entries; i++) n_tools += cat.entries[i].kind == SR_KIND_TOOL;
+  /* The bundled model is trained on skills and measured worse than BM25F on a tool catalog (ToolLens,
+   * BENCHMARKS.md §8): a catalog of mostly tools stays lexical unless --model names a model. */
+  bool tool_catalog = n_tools * 2 > cat.n_entries;
+  if (tool_catalog && !dmodel_path && !no_model && !no_vectors && !embed_model && !vectors && !quiet)
+    fprintf(stderr, "note: mostly tools: lexical index (the default model is for skills; --model FILE to override)\n");
+  if (!no_vectors && !embed_model && !vectors && !prev_qwen && (!tool_catalog || dmodel_path)) {
     have_dm = cli_default_model_load("index", dmodel_path, no_model, &dm);
     if (have_dm < 0) goto done;
   }
