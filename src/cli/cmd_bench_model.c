@@ -9,7 +9,9 @@
  * loop for avx2/avx512 f32 and bf16 (the avx2-bf16 kernel widens to f32 and uses FMA), a
  * vpmaddubsw+vpmaddwd loop for avx2-i8, vpdpbusd for avx512-vnni-i8, a tile loop for amx.
  * --rerank-docs N also times N documents against one prefix: each full sequence alone
- * (sr_qwen3_rerank) vs the prefix K/V cache (sr_qwen3_rerank_batch), and prints the speedup. */
+ * (sr_qwen3_rerank) vs the prefix K/V cache (sr_qwen3_rerank_batch), and prints the speedup in wall
+ * time and in process CPU time (steadier on a shared machine), the FLOP ratio it should approach
+ * (the same FLOP count as the prefill line) and the max relative score difference. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "kernels/attention.h"
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "model/qwen3.h"
@@ -75,7 +78,7 @@ static int fail(const char *what, const sr_error *err) {
 
 /* Times N docs against one prefix without and with the K/V cache; fills the three results. */
 static int bench_rerank(sr_qwen3 *m, long nd, long doc_t, long pre_t, long suf_t, double *t_plain, double *t_cache,
-                        double *maxdiff) {
+                        double *c_plain, double *c_cache, double *maxdiff) {
   sr_error err;
   unsigned s = 777;
   int32_t *pre = malloc(sizeof(int32_t) * (size_t)pre_t), *suf = malloc(sizeof(int32_t) * (size_t)(suf_t + 1));
@@ -90,14 +93,14 @@ static int bench_rerank(sr_qwen3 *m, long nd, long doc_t, long pre_t, long suf_t
   random_ids(docs, (size_t)(nd * doc_t), m->cfg.vocab, &s);
   for (long i = 0; i < nd; i++) dp[i] = docs + i * doc_t, lens[i] = (size_t)doc_t;
   size_t mt = (size_t)(pre_t + doc_t + suf_t);
-  double t0 = now();
+  double t0 = now(), c0 = cpu_now();
   for (long i = 0; i < nd && !rc; i++)
     if (sr_qwen3_rerank(m, pre, (size_t)pre_t, dp[i], lens[i], suf, (size_t)suf_t, mt, &a[i], NULL, &err)) rc = fail("rerank", &err);
-  double t1 = now();
+  double t1 = now(), c1 = cpu_now();
   if (!rc && sr_qwen3_rerank_batch(m, pre, (size_t)pre_t, dp, lens, (size_t)nd, suf, (size_t)suf_t, mt, b, &err))
     rc = fail("rerank batch", &err);
-  double t2 = now();
-  *t_plain = t1 - t0, *t_cache = t2 - t1, *maxdiff = 0;
+  double t2 = now(), c2 = cpu_now();
+  *t_plain = t1 - t0, *t_cache = t2 - t1, *c_plain = c1 - c0, *c_cache = c2 - c1, *maxdiff = 0;
   for (long i = 0; i < nd && !rc; i++) *maxdiff = fmax(*maxdiff, fabs(a[i] - b[i]) / fmax(1, fabs(a[i])));
 done:
   free(pre), free(suf), free(docs), free(dp), free(lens), free(a), free(b);
@@ -165,28 +168,36 @@ int cmd_bench_model(int argc, char **argv) {
   double peak = rc ? 0 : measure_peak(m, path, &peak_what) * 1e-3;
   double flops = (double)batch * (proj_flops(&cfg) * (double)T + attn_flops(&cfg, 0, (double)T));
   double tps = (double)(batch * tokens) / best, tflops = flops / best * 1e-12, ratio = peak > 0 ? tflops / peak : 0;
-  double tp = 0, tc = 0, md = 0;
-  if (!rc && nd > 0) rc = bench_rerank(m, nd, doc_t, pre_t, suf_t, &tp, &tc, &md);
+  double tp = 0, tc = 0, cp = 0, cc = 0, md = 0;
+  if (!rc && nd > 0) rc = bench_rerank(m, nd, doc_t, pre_t, suf_t, &tp, &tc, &cp, &cc, &md);
+  /* what the cache saves in FLOPs: the prefix's projections and its causal attention, once per document */
+  double ns_t = (double)(doc_t + suf_t), full_t = (double)pre_t + ns_t;
+  double fl_plain = (double)nd * (proj_flops(&cfg) * full_t + attn_flops(&cfg, 0, full_t));
+  double fl_cache = proj_flops(&cfg) * (double)pre_t + attn_flops(&cfg, 0, (double)pre_t) +
+                    (double)nd * (proj_flops(&cfg) * ns_t + attn_flops(&cfg, (double)pre_t, ns_t));
   if (!rc && json) {
     printf("{\"tokens_per_s\": %.3f, \"tflops\": %.5f, \"peak_tflops\": %.5f, \"peak_ratio\": %.4f, \"isa\": \"%s\", "
-           "\"path\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"tokens\": %ld, \"batch\": %ld, \"seconds\": %.4f, "
+           "\"path\": \"%s\", \"attention\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"tokens\": %ld, \"batch\": %ld, \"seconds\": %.4f, "
            "\"cpu_util\": %.3f",
-           tps, tflops, peak, ratio, isa, path, sr_qwen3_compute_name(m->compute), m->n_threads, tokens, batch, best, util);
+           tps, tflops, peak, ratio, isa, path, sr_attention_path(SR_ISA_AUTO), sr_qwen3_compute_name(m->compute), m->n_threads, tokens, batch, best, util);
     if (nd > 0)
       printf(", \"rerank_docs\": %ld, \"doc_tokens\": %ld, \"prefix_tokens\": %ld, \"suffix_tokens\": %ld, "
-             "\"rerank_s_no_cache\": %.4f, \"rerank_s_cache\": %.4f, \"rerank_speedup\": %.4f, \"rerank_max_rel_diff\": %.3g",
-             nd, doc_t, pre_t, suf_t, tp, tc, tp / tc, md);
+             "\"rerank_s_no_cache\": %.4f, \"rerank_s_cache\": %.4f, \"rerank_speedup\": %.4f, \"rerank_cpu_s_no_cache\": %.4f, "
+             "\"rerank_cpu_s_cache\": %.4f, \"rerank_cpu_speedup\": %.4f, \"rerank_flop_ratio\": %.4f, \"rerank_max_rel_diff\": %.3g",
+             nd, doc_t, pre_t, suf_t, tp, tc, tp / tc, cp, cc, cp / cc, fl_plain / fl_cache, md);
     printf("}\n");
   } else if (!rc) {
     printf("model: %s (random weights, built in %.2f s): %d layers, hidden %d, ffn %d, heads %d/%d x %d\n", config, tl,
            cfg.n_layers, cfg.dim, cfg.ffn_dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim);
-    printf("compute %s, kernel path %s, %d threads\n", sr_qwen3_compute_name(m->compute), path, m->n_threads);
+    printf("compute %s, kernel path %s, attention %s, %d threads\n", sr_qwen3_compute_name(m->compute), path,
+           sr_attention_path(SR_ISA_AUTO), m->n_threads);
     printf("prefill %ld x %ld tokens: best of %ld %.3f s, %.1f tokens/s, %.4f TFLOPS (threads on CPU %.0f%% of the time)\n",
            batch, tokens, reps, best, tps, tflops, 100 * util);
     printf("peak (%s, same run, %d threads): %.4f TFLOPS; ratio %.1f%%\n", peak_what, m->n_threads, peak, 100 * ratio);
     if (nd > 0)
-      printf("rerank %ld docs x %ld tokens, prefix %ld, suffix %ld: each alone %.2f s, prefix K/V cache %.2f s, "
-             "speedup %.2fx (max rel score diff %.2g)\n", nd, doc_t, pre_t, suf_t, tp, tc, tp / tc, md);
+      printf("rerank %ld docs x %ld tokens, prefix %ld, suffix %ld: each alone %.2f s (CPU %.2f s), prefix K/V cache "
+             "%.2f s (CPU %.2f s), speedup %.2fx wall, %.2fx CPU; FLOP ratio %.2fx (max rel score diff %.2g)\n",
+             nd, doc_t, pre_t, suf_t, tp, cp, tc, cc, tp / tc, cp / cc, fl_plain / fl_cache, md);
   }
   free(ids), free(h);
   sr_qwen3_free(m);
