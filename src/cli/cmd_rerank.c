@@ -3,7 +3,9 @@
  * (PROTOCOL.md "flat-full": body "<Instruct>: …\n\n<Query>: Q\n\n<Document>: name | desc | body"
  * between the chat prefix and suffix; score = logit("yes") - logit("no")) and prints them in input order, each with its rank by
  * score, descending. A DOC written "name | description | body" gets the caps 500 / 2000 characters on
- * description and body; any other DOC is used whole. */
+ * description and body; any other DOC is used whole. With several DOCs the token prefix they share
+ * (chat prefix, instruction, query) runs once and its K/V cache is reused (sr_qwen3_rerank_batch). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,24 +89,69 @@ int cmd_rerank(int argc, char **argv) {
   /* the protocol's 4096-token cap, or the model's own position limit when that is smaller */
   size_t max_tokens = SR_QWEN3_MAX_TOKENS;
   if (cm.model->cfg.max_pos > 0 && (size_t)cm.model->cfg.max_pos < max_tokens) max_tokens = (size_t)cm.model->cfg.max_pos;
+  /* every document's full body is tokenised as before; the token prefix all bodies share (instruction
+   * and query, up to where the first document differs) joins the chat prefix and runs once, through
+   * sr_qwen3_rerank_batch's K/V cache. The model sees the same token sequences as scoring each
+   * document alone, so the scores are the same up to f32 summation order. */
+  int32_t **ids = rc ? NULL : calloc(nd, sizeof *ids);
+  size_t *lens = rc ? NULL : calloc(nd, sizeof *lens);
+  if (!rc && (!ids || !lens)) {
+    fprintf(stderr, "skillrouter rerank: out of memory\n");
+    rc = 1;
+  }
   for (size_t d = 0; d < nd && !rc; d++) {
     char *body = NULL;
-    int32_t *ids = NULL;
-    size_t n = 0;
     sr_status st = doc_body(instr, query, argv[first + (int)d], &body, &err);
-    if (!st) st = cli_encode(&cm, body, &ids, &n, &err);
-    if (!st && np + n + ns > max_tokens)
+    if (!st) st = cli_encode(&cm, body, &ids[d], &lens[d], &err);
+    if (!st && np + lens[d] + ns > max_tokens)
       fprintf(stderr, "skillrouter rerank: warning: document %zu: %zu tokens with the prompt; its text is truncated "
-              "to fit %zu, as the reference does\n", d + 1, np + n + ns, max_tokens);
-    if (!st) st = sr_qwen3_rerank(cm.model, pre, np, ids, n, suf, ns, max_tokens, &res[d].score, &res[d].prob, &err);
+              "to fit %zu, as the reference does\n", d + 1, np + lens[d] + ns, max_tokens);
     res[d].index = (int)d;
     if (st) {
       fprintf(stderr, "skillrouter rerank: document %zu: %s\n", d + 1, err.msg);
       rc = 1;
     }
     free(body);
-    free(ids);
   }
+  if (!rc && nd == 1) {
+    if (sr_qwen3_rerank(cm.model, pre, np, ids[0], lens[0], suf, ns, max_tokens, &res[0].score, &res[0].prob, &err)) {
+      fprintf(stderr, "skillrouter rerank: document 1: %s\n", err.msg);
+      rc = 1;
+    }
+  } else if (!rc && np + ns < max_tokens) {
+    size_t lcp = lens[0];
+    for (size_t d = 1; d < nd; d++) {
+      size_t k = 0;
+      while (k < lcp && k < lens[d] && ids[d][k] == ids[0][k]) k++;
+      lcp = k;
+    }
+    /* the shared part must leave room for one body token (sr_qwen3_rerank's cut is then the same) */
+    if (np + lcp + ns >= max_tokens) lcp = max_tokens - np - ns - 1;
+    int32_t *shared = malloc(sizeof(int32_t) * (np + lcp));
+    const int32_t **dp = malloc(sizeof *dp * nd);
+    size_t *dl = malloc(sizeof *dl * nd);
+    float *sc = malloc(sizeof *sc * nd);
+    if (!shared || !dp || !dl || !sc) {
+      fprintf(stderr, "skillrouter rerank: out of memory\n");
+      rc = 1;
+    } else {
+      memcpy(shared, pre, sizeof(int32_t) * np);
+      if (lcp) memcpy(shared + np, ids[0], sizeof(int32_t) * lcp);
+      for (size_t d = 0; d < nd; d++) dp[d] = ids[d] + lcp, dl[d] = lens[d] - lcp;
+      if (sr_qwen3_rerank_batch(cm.model, shared, np + lcp, dp, dl, nd, suf, ns, max_tokens, sc, &err)) {
+        fprintf(stderr, "skillrouter rerank: %s\n", err.msg);
+        rc = 1;
+      }
+      for (size_t d = 0; d < nd && !rc; d++) res[d].score = sc[d], res[d].prob = 1.0f / (1.0f + expf(-sc[d]));
+    }
+    free(shared), free(dp), free(dl), free(sc);
+  } else if (!rc) {
+    fprintf(stderr, "skillrouter rerank: the prompt's %zu tokens leave no room within %zu\n", np + ns, max_tokens);
+    rc = 1;
+  }
+  for (size_t d = 0; ids && d < nd; d++) free(ids[d]);
+  free(ids);
+  free(lens);
   if (!rc) {
     /* output stays in input order; each document's rank comes from a score-sorted copy */
     scored *sorted = malloc(nd * sizeof *sorted);

@@ -47,16 +47,68 @@ sr_status sr_qwen3_embed_text_ids(const sr_qwen3 *m, const int32_t *ids, size_t 
   return st;
 }
 
+/* L2-normalised first od dims of h (F.normalize's eps), as sr_qwen3_embed writes them. */
+static void normalise_into(const float *h, size_t od, float *out) {
+  double ss = 0;
+  for (size_t i = 0; i < od; i++) ss += (double)h[i] * h[i];
+  double inv = 1.0 / fmax(sqrt(ss), 1e-12);
+  for (size_t i = 0; i < od; i++) out[i] = (float)(h[i] * inv);
+}
+
+typedef struct len_idx {
+  size_t len, idx;
+} len_idx;
+
+static int by_len(const void *a, const void *b) {
+  const len_idx *x = a, *y = b;
+  return x->len < y->len ? -1 : x->len > y->len ? 1 : x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 sr_status sr_qwen3_embed_batch(const sr_qwen3 *m, const int32_t *const *ids, const size_t *lens,
                                size_t n_seqs, bool append_eos, size_t max_tokens, size_t out_dim,
                                float *out, sr_error *err) {
-  size_t od = out_dim ? out_dim : (size_t)m->cfg.dim;
-  for (size_t s = 0; s < n_seqs; s++) {
-    sr_status st = append_eos ? sr_qwen3_embed_text_ids(m, ids[s], lens[s], max_tokens, od, out + s * od, err)
-                              : sr_qwen3_embed(m, ids[s], lens[s], od, out + s * od, err);
-    if (st) return sr_error_prefix(err, "sequence %zu", s);
+  const size_t D = (size_t)m->cfg.dim, od = out_dim ? out_dim : D;
+  if (od > D) return sr_fail(err, SR_ERR_ARG, "embedding dimension %zu exceeds the model's %zu", od, D);
+  if (max_tokens == 0) max_tokens = SR_QWEN3_MAX_TOKENS;
+  if (append_eos && max_tokens < 2) return sr_fail(err, SR_ERR_ARG, "max_tokens %zu leaves no room for text", max_tokens);
+  if (n_seqs == 0) return SR_OK;
+  len_idx *order = malloc(sizeof *order * n_seqs);
+  if (!order) return sr_fail(err, SR_ERR_NOMEM, "out of memory");
+  size_t longest = 0;
+  sr_status st = SR_OK;
+  for (size_t s = 0; s < n_seqs; s++) { /* the text each sequence runs with (truncated + EOS), checked alone */
+    size_t n = append_eos ? (lens[s] < max_tokens - 1 ? lens[s] : max_tokens - 1) : lens[s];
+    order[s] = (len_idx){n + (append_eos ? 1 : 0), s};
+    if (st) continue;
+    if (n || !append_eos) st = sr_qwen3_check_ids(m, ids[s], n, err);
+    if (!st && m->cfg.max_pos > 0 && order[s].len > (size_t)m->cfg.max_pos)
+      st = sr_fail(err, SR_ERR_ARG, "%s: %zu tokens exceed the model's %d positions", m->source, order[s].len,
+                   m->cfg.max_pos);
+    if (st) sr_error_prefix(err, "sequence %zu", s);
+    if (order[s].len > longest) longest = order[s].len;
   }
-  return SR_OK;
+  /* length bucketing: sorted by length, then packed greedily up to SR_QWEN3_PACK_TOKENS rows per pass */
+  qsort(order, n_seqs, sizeof *order, by_len);
+  size_t cap = longest > SR_QWEN3_PACK_TOKENS ? longest : SR_QWEN3_PACK_TOKENS;
+  int32_t *buf = st ? NULL : malloc(sizeof(int32_t) * cap);
+  size_t *glen = st ? NULL : malloc(sizeof(size_t) * n_seqs);
+  float *h = st ? NULL : malloc(sizeof(float) * D * (SR_QWEN3_PACK_TOKENS + 1));
+  if (!st && (!buf || !glen || !h)) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
+  for (size_t g0 = 0; !st && g0 < n_seqs;) {
+    size_t g1 = g0, total = 0;
+    while (g1 < n_seqs && (g1 == g0 || total + order[g1].len <= SR_QWEN3_PACK_TOKENS)) {
+      const len_idx *e = &order[g1];
+      size_t n = e->len - (append_eos ? 1 : 0);
+      if (n) memcpy(buf + total, ids[e->idx], sizeof(int32_t) * n);
+      if (append_eos) buf[total + n] = SR_QWEN3_EOS_ID;
+      glen[g1 - g0] = e->len, total += e->len, g1++;
+    }
+    st = sr_qwen3_forward_packed(m, buf, glen, g1 - g0, h, err);
+    for (size_t k = g0; !st && k < g1; k++) normalise_into(h + (k - g0) * D, od, out + order[k].idx * od);
+    g0 = g1;
+  }
+  free(order), free(buf), free(glen), free(h);
+  return st;
 }
 
 static sr_status check_yes_no(const sr_qwen3 *m, int32_t yes_id, int32_t no_id, sr_error *err) {

@@ -26,6 +26,7 @@
 #define SR_QWEN3_EOS_ID 151643        /* <|endoftext|>, appended to every embedding input */
 #define SR_QWEN3_YES_ID 9693          /* "yes" */
 #define SR_QWEN3_NO_ID 2152           /* "no" */
+#define SR_QWEN3_PACK_TOKENS 1024     /* rows per pass of sr_qwen3_embed_batch's packed prefill */
 
 typedef struct sr_qwen3_config {
   int n_layers;          /* L  (num_hidden_layers / qwen3.block_count) */
@@ -146,8 +147,12 @@ sr_status sr_qwen3_embed(const sr_qwen3 *m, const int32_t *ids, size_t n, size_t
 sr_status sr_qwen3_embed_text_ids(const sr_qwen3 *m, const int32_t *ids, size_t n, size_t max_tokens,
                                   size_t out_dim, float *out, sr_error *err);
 
-/* Batch of sequences of different lengths (each run alone at positions 0..len-1), through
- * sr_qwen3_embed_text_ids when append_eos, else sr_qwen3_embed. out: [n_seqs * out_dim]. */
+/* Batch of sequences of different lengths, embedded as sr_qwen3_embed_text_ids (append_eos) or
+ * sr_qwen3_embed would embed each one alone, at positions 0..len-1, with the same numbers (rows never
+ * mix). Batched prefill with length bucketing: the sequences are sorted by length and packed greedily
+ * into passes of at most SR_QWEN3_PACK_TOKENS tokens (a longer sequence runs alone); each pass runs the
+ * projection GEMMs once over all its rows, attention per sequence. out: [n_seqs * out_dim], input order.
+ * Errors are checked per sequence first (prefixed "sequence i"); on failure out is partly written. */
 sr_status sr_qwen3_embed_batch(const sr_qwen3 *m, const int32_t *const *ids, const size_t *lens,
                                size_t n_seqs, bool append_eos, size_t max_tokens, size_t out_dim,
                                float *out, sr_error *err);

@@ -40,4 +40,15 @@ typedef enum sr_qwen3_rows {
 sr_status sr_qwen3_forward_core(const sr_qwen3 *m, const int32_t *ids, size_t T, const sr_qwen3_kv *past,
                                 sr_qwen3_kv *keep, sr_qwen3_rows rows, float *hidden, sr_error *err);
 
+/* ns sequences packed back to back in ids (sequence s has lens[s] >= 1 tokens), each run at positions
+ * 0..lens[s]-1 with causal attention inside itself only, in ONE pass: every projection GEMM sees all
+ * the rows at once. hidden[s * D] = final-normed state of sequence s's last token. Same numbers as
+ * running each sequence alone (rows never mix: GEMM rows, norms and attention are per row/sequence).
+ * Errors as sr_qwen3_forward_core (ids checked against vocab, the longest sequence against max_pos). */
+sr_status sr_qwen3_forward_packed(const sr_qwen3 *m, const int32_t *ids, const size_t *lens, size_t ns, float *hidden,
+                                  sr_error *err);
+
+/* The checks sr_qwen3_forward_core makes on one sequence of n ids at positions 0..n-1. */
+sr_status sr_qwen3_check_ids(const sr_qwen3 *m, const int32_t *ids, size_t n, sr_error *err);
+
 #endif

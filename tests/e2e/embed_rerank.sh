@@ -77,4 +77,14 @@ t_check "over-long document warns about truncation" grep -q "truncated to 512" <
 err=$($SR rerank --model $M --query q "$long" 2>&1 >/dev/null); rc=$?
 t_check "over-long rerank document scores with a warning" [ $rc -eq 0 ]
 t_check "rerank truncation warning" grep -q "truncated" <<<"$err"
+# several documents share the prompt prefix (K/V cache, sr_qwen3_rerank_batch): the scores must equal
+# scoring each document alone (one document takes the plain path), the truncated one included
+D3="stl-mesh-analysis | Parse STL meshes | Volume is the sum of signed tetrahedra."
+out=$($SR rerank --model $M --query "$Q" --json "$D1" "$D2" "$D3" "$long" 2>/dev/null)
+got=$($PY -c 'import json,sys; print(" ".join(str(r["score"]) for r in json.loads(sys.argv[1])))' "$out")
+alone=""
+for d in "$D1" "$D2" "$D3" "$long"; do
+  alone="$alone $($SR rerank --model $M --query "$Q" --json "$d" 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["score"])')"
+done
+t_check "rerank of 4 documents (prefix cache) equals each document alone" close "$got" "$alone" 1e-5
 t_done

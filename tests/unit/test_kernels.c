@@ -296,36 +296,122 @@ static void test_gemm_errors(void) {
 }
 
 
+/* Every attention path the CPU has (scalar = the portable kernel, avx2 = the tiled SIMD kernel) against
+ * the double reference and the tiled path against the scalar one, on fixed edge shapes plus random ones
+ * (head_dim 64/128 and odd ones, odd t, t < tk, GQA ratios 1..8), with and without a pool. The outputs
+ * are weighted averages of v in [-1, 1]: tolerance 1e-5 absolute (f32 rounding is ~1e-7). */
 static void test_attention(void) {
   sr_error err;
   sr_threadpool *pool = NULL;
-  CHECK_OK(sr_threadpool_create(&pool, 2, &err), &err);
-  static const size_t cases[][5] = {{1, 1, 1, 1, 1}, {5, 5, 4, 2, 8}, {1, 70, 16, 8, 128}, {100, 100, 4, 2, 64},
-                                    {3, 130, 2, 1, 16}, {130, 130, 2, 2, 32}};
-  double maxd = 0;
-  for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
-    sr_attn_shape s = {cases[ci][0], cases[ci][1], cases[ci][2], cases[ci][3], cases[ci][4], 0};
+  CHECK_OK(sr_threadpool_create(&pool, 3, &err), &err);
+  enum { NFIX = 9, NRAND = 14 };
+  static const size_t fixed[NFIX][5] = {{1, 1, 1, 1, 1},      {5, 5, 4, 2, 8},     {1, 70, 16, 8, 128},
+                                        {100, 100, 4, 2, 64}, {3, 130, 2, 1, 16},  {130, 130, 2, 2, 32},
+                                        {65, 65, 16, 8, 128}, {1, 129, 8, 1, 64},  {7, 200, 6, 3, 24}};
+  static const size_t ds[] = {64, 128, 64, 128, 1, 3, 17, 40, 96};
+  static const size_t ratios[] = {1, 2, 3, 4, 8};
+  double maxd[2] = {0, 0}, maxs = 0;
+  bool have_avx2 = sr_isa_supported(SR_ISA_AVX2);
+  if (!have_avx2) {
+    printf("SKIP attention avx2-tiled: not supported by this CPU\n");
+    test_skipped_++;
+  }
+  for (size_t ci = 0; ci < NFIX + NRAND; ci++) {
+    sr_attn_shape s;
+    if (ci < NFIX) {
+      s = (sr_attn_shape){fixed[ci][0], fixed[ci][1], fixed[ci][2], fixed[ci][3], fixed[ci][4], 0};
+    } else {
+      size_t hkv = 1 + rnd() % 3, ratio = ratios[rnd() % 5];
+      s.d = ds[rnd() % (sizeof ds / sizeof *ds)];
+      s.t = 1 + rnd() % 150;
+      s.tk = s.t + (rnd() % 2 ? 0 : rnd() % 140);
+      s.hkv = hkv, s.hq = hkv * ratio;
+    }
     s.scale = 1.0f / sqrtf((float)s.d);
     size_t nq = s.t * s.hq * s.d, nk = s.tk * s.hkv * s.d;
-    float *q = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4), *o1 = malloc(nq * 4), *o2 = malloc(nq * 4);
+    float *q = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4), *o1 = malloc(nq * 4), *o2 = malloc(nq * 4),
+          *os = malloc(nq * 4);
     for (size_t i = 0; i < nq; i++) q[i] = 3.0f * frand();
     for (size_t i = 0; i < nk; i++) k[i] = 3.0f * frand(), v[i] = frand();
     CHECK_OK(sr_attention_ref(&s, q, k, v, o1, &err), &err);
-    for (int wp = 0; wp < 2; wp++) {
-      CHECK_OK(sr_attention(&s, q, k, v, o2, wp ? pool : NULL, &err), &err);
-      for (size_t i = 0; i < nq; i++) {
-        double dd = fabs(o1[i] - o2[i]);
-        if (dd > maxd) maxd = dd;
+    CHECK_OK(sr_attention_isa(&s, q, k, v, os, NULL, SR_ISA_SCALAR, &err), &err);
+    for (int path = 0; path < (have_avx2 ? 2 : 1); path++)
+      for (int wp = 0; wp < 2; wp++) {
+        for (size_t i = 0; i < nq; i++) o2[i] = NAN;
+        CHECK_OK(sr_attention_isa(&s, q, k, v, o2, wp ? pool : NULL, path ? SR_ISA_AVX2 : SR_ISA_SCALAR, &err), &err);
+        double md = 0, mds = 0;
+        for (size_t i = 0; i < nq; i++) {
+          double dd = fabs((double)o1[i] - o2[i]), ds2 = fabs((double)os[i] - o2[i]);
+          if (!(dd <= md)) md = isnan(dd) ? INFINITY : dd;
+          if (!(ds2 <= mds)) mds = isnan(ds2) ? INFINITY : ds2;
+        }
+        CHECK_MSG(md < 1e-5, "%s t %zu tk %zu hq %zu hkv %zu d %zu pool %d: diff %.3g", path ? "avx2" : "scalar", s.t, s.tk,
+                  s.hq, s.hkv, s.d, wp, md);
+        if (md > maxd[path]) maxd[path] = md;
+        if (path && mds > maxs) maxs = mds;
       }
-    }
-    free(q), free(k), free(v), free(o1), free(o2);
+    free(q), free(k), free(v), free(o1), free(o2), free(os);
   }
-  printf("attention: max abs diff vs reference %.3g\n", maxd);
-  CHECK(maxd < 1e-5);
+  printf("attention: max abs diff vs double reference: scalar %.3g, avx2-tiled %.3g; avx2-tiled vs scalar %.3g "
+         "(%d shapes, tol 1e-5)\n", maxd[0], maxd[1], maxs, NFIX + NRAND);
+  /* the check can fail: a wrong causal limit (one key too many) is far outside the tolerance */
+  {
+    sr_attn_shape s = {4, 4, 2, 1, 8, 0.35f};
+    float q[64], k[32], v[32], o1[64], o2[64], k2[32], v2[32];
+    for (int i = 0; i < 64; i++) q[i] = frand();
+    for (int i = 0; i < 32; i++) k[i] = k2[i] = frand(), v[i] = v2[i] = frand();
+    CHECK_OK(sr_attention_ref(&s, q, k, v, o1, &err), &err);
+    v2[31] += 1.0f; /* the last key's value: only the last query may see it */
+    CHECK_OK(sr_attention(&s, q, k2, v2, o2, NULL, &err), &err);
+    double early = 0, lastrow = 0;
+    for (int i = 0; i < 48; i++) early = fmax(early, fabs(o1[i] - o2[i]));
+    for (int i = 48; i < 64; i++) lastrow = fmax(lastrow, fabs(o1[i] - o2[i]));
+    CHECK(early < 1e-6);
+    CHECK(lastrow > 1e-3);
+  }
   sr_attn_shape bad = {2, 1, 2, 2, 4, 1.0f};
   float z[16] = {0};
   CHECK_INT(sr_attention(&bad, z, z, z, z, NULL, &err), SR_ERR_ARG);
+  bad = (sr_attn_shape){1, 1, 3, 2, 4, 1.0f};
+  CHECK_INT(sr_attention_isa(&bad, z, z, z, z, NULL, SR_ISA_AVX2, &err), SR_ERR_ARG);
+  if (!sr_isa_supported(SR_ISA_AVX512)) {
+    sr_attn_shape ok = {1, 1, 1, 1, 4, 1.0f};
+    CHECK_INT(sr_attention_isa(&ok, z, z, z, z, NULL, SR_ISA_AVX512, &err), SR_ERR_UNSUPPORTED);
+  }
   sr_threadpool_free(pool);
+}
+
+/* The SIMD exp against double exp over a dense sweep of [-87.3, 88]: relative error bound 4e-7 (measured
+ * ~2.4e-7, printed); below -87.34 and -inf give exactly 0; exp(0) is exactly 1. */
+static void test_vexp(void) {
+  sr_error err;
+  for (int path = 0; path < 2; path++) {
+    sr_isa isa = path ? SR_ISA_AVX2 : SR_ISA_SCALAR;
+    if (!sr_isa_supported(isa)) {
+      printf("SKIP vexp %s: not supported by this CPU\n", sr_isa_name(isa));
+      test_skipped_++;
+      continue;
+    }
+    enum { N = 200003 };
+    float *x = malloc(N * 4), *y = malloc(N * 4);
+    for (size_t i = 0; i < N; i++) x[i] = -87.3f + (float)i * (175.3f / (N - 1));
+    CHECK_OK(sr_vexp(x, y, N, isa, &err), &err);
+    double maxrel = 0;
+    for (size_t i = 0; i < N; i++) {
+      double r = fabs(y[i] - exp((double)x[i])) / exp((double)x[i]);
+      if (!(r <= maxrel)) maxrel = isnan(r) ? INFINITY : r;
+    }
+    printf("vexp %s: max relative error %.3g over [-87.3, 88] (bound 4e-7)\n", sr_isa_name(isa), maxrel);
+    CHECK(maxrel < 4e-7);
+    float sx[5] = {-INFINITY, -90.0f, -1000.0f, 0.0f, -0.5f}, sy[5];
+    CHECK_OK(sr_vexp(sx, sy, 5, isa, &err), &err); /* n = 5: the tail path */
+    if (path) {
+      CHECK(sy[0] == 0.0f && sy[1] == 0.0f && sy[2] == 0.0f);
+    }
+    CHECK(sy[3] == 1.0f);
+    CHECK_NEAR(sy[4], exp(-0.5), 4e-7);
+    free(x), free(y);
+  }
 }
 
 int main(void) {
@@ -334,6 +420,7 @@ int main(void) {
   RUN(test_gemm_errors);
   RUN(test_gemm_paths);
   RUN(test_attention);
+  RUN(test_vexp);
   printf("%s: %d passed, %d failed, %d skipped\n", __FILE__, test_passed_, test_failed_, test_skipped_);
   return test_failed_ ? 1 : 0;
 }

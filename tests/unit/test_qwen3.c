@@ -337,6 +337,59 @@ static void test_random_model(void) {
   CHECK(m == NULL);
 }
 
+/* Packed batched prefill (sr_qwen3_embed_batch) = each sequence embedded alone, for f32 and q8_0: many
+ * lengths (several passes of SR_QWEN3_PACK_TOKENS, one sequence longer than a pass, truncation by
+ * max_tokens, an empty text that is only EOS); results in input order. Errors name the sequence. */
+static void test_embed_batch_packed(void) {
+  sr_qwen3_config c = {.n_layers = 2, .dim = 64, .n_heads = 4, .n_kv_heads = 2, .head_dim = 16, .ffn_dim = 96,
+                       .vocab = SR_QWEN3_EOS_ID + 1, .max_pos = 0, .rms_eps = 1e-6f, .rope_theta = 10000};
+  enum { NS = 41, LONG = SR_QWEN3_PACK_TOKENS + 77 };
+  int32_t *pool_ids = malloc(sizeof(int32_t) * LONG);
+  for (int i = 0; i < LONG; i++) pool_ids[i] = (i * 131 + 7) % 500;
+  const int32_t *seqs[NS];
+  size_t lens[NS];
+  unsigned r = 12345;
+  for (int s = 0; s < NS; s++) {
+    r = r * 1103515245u + 12345u;
+    lens[s] = s == 7 ? LONG : s == 3 ? 0 : 1 + (r >> 8) % 180;
+    seqs[s] = pool_ids + (s == 7 ? 0 : (r >> 4) % 200);
+  }
+  sr_qwen3_compute cs[2] = {SR_QWEN3_COMPUTE_F32, SR_QWEN3_COMPUTE_Q8_0};
+  size_t mts[2] = {0, 150};
+  double maxd = 0;
+  for (int ci = 0; ci < 2; ci++) {
+    sr_error err;
+    sr_qwen3 *m = NULL;
+    sr_qwen3_opts o = {.n_threads = 2, .compute = cs[ci]};
+    CHECK_OK(sr_qwen3_random(&c, 7, &o, &m, &err), &err);
+    if (!m) return;
+    float *got = malloc(sizeof(float) * NS * 32), one[32];
+    for (int mi = 0; mi < 2; mi++) {
+      CHECK_OK(sr_qwen3_embed_batch(m, seqs, lens, NS, true, mts[mi], 32, got, &err), &err);
+      for (int s = 0; s < NS; s++) {
+        CHECK_OK(sr_qwen3_embed_text_ids(m, seqs[s], lens[s], mts[mi], 32, one, &err), &err);
+        double d = 0;
+        for (int i = 0; i < 32; i++) d = fmax(d, fabs(one[i] - got[s * 32 + i]));
+        CHECK_MSG(d <= 1e-6, "compute %d max_tokens %zu sequence %d (len %zu): diff %g", ci, mts[mi], s, lens[s], d);
+        maxd = fmax(maxd, d);
+      }
+    }
+    int32_t bad[3] = {1, 2, SR_QWEN3_EOS_ID + 1};
+    const int32_t *bs[3] = {bad, bad, bad};
+    size_t bl[3] = {1, 2, 3};
+    CHECK_INT(sr_qwen3_embed_batch(m, bs, bl, 3, true, 0, 32, got, &err), SR_ERR_ARG);
+    CHECK(strstr(err.msg, "sequence 2") != NULL);
+    bl[2] = 0;
+    CHECK_INT(sr_qwen3_embed_batch(m, bs, bl, 3, false, 0, 32, got, &err), SR_ERR_ARG);
+    CHECK(strstr(err.msg, "sequence 2") != NULL);
+    CHECK_INT(sr_qwen3_embed_batch(m, bs, bl, 3, true, 0, 65, got, &err), SR_ERR_ARG);
+    free(got);
+    sr_qwen3_free(m);
+  }
+  printf("embed batch (packed, length-bucketed) vs each sequence alone: max abs diff %.2e\n", maxd);
+  free(pool_ids);
+}
+
 int main(void) {
   RUN(test_setup);
   RUN(test_models_match_reference);
@@ -345,6 +398,7 @@ int main(void) {
   RUN(test_compute_precisions);
   RUN(test_rerank_batch);
   RUN(test_random_model);
+  RUN(test_embed_batch_packed);
   cJSON_Delete(g_manifest);
   return test_summary();
 }
