@@ -89,16 +89,6 @@ static sr_status qvecs_load(const char *path, size_t dim, qvecs *q, sr_error *er
   return st;
 }
 
-/* Adds the ids of r[0..n) as task's ranking. */
-static sr_status add_ranking(const sr_index *ix, sr_predictions *pred, const char *task, const sr_result *r, size_t n,
-                             const char **ids, sr_error *err) {
-  for (size_t j = 0; j < n; j++) {
-    sr_entry_view e;
-    sr_index_entry(ix, r[j].id, &e);
-    ids[j] = e.id;
-  }
-  return sr_predictions_add(pred, task, ids, n, err);
-}
 
 sr_status eval_pipeline_run(const sr_index *ix, const sr_bench *bench, const sr_eval_opts *opts, const route_pipe_opts *po,
                             const char *query_vectors, eval_stages *out, sr_error *err) {
@@ -146,10 +136,10 @@ sr_status eval_pipeline_run(const sr_index *ix, const sr_bench *bench, const sr_
     ms[4][nq] = o.embed_ms + o.dense_ms + o.lexical_ms + o.rerank_ms;
     nq++;
     size_t nk = o.n_retrieval < po->k ? o.n_retrieval : po->k;
-    st = add_ranking(ix, &out->retrieval, t->task_id, o.retrieval, nk, ids, err);
+    st = sr_eval_add_ranking(ix, &out->retrieval, t->task_id, o.retrieval, nk, ids, err);
     if (!st && out->has_rerank) {
-      st = add_ranking(ix, &out->reranked, t->task_id, o.final, nk, ids, err);
-      if (!st) st = add_ranking(ix, &out->shortlist, t->task_id, o.retrieval, o.n_reranked, ids, err);
+      st = sr_eval_add_ranking(ix, &out->reranked, t->task_id, o.final, nk, ids, err);
+      if (!st) st = sr_eval_add_ranking(ix, &out->shortlist, t->task_id, o.retrieval, o.n_reranked, ids, err);
     }
   }
   if (!st) {

@@ -24,6 +24,16 @@ static double percentile(const double *v, size_t n, double p) {
   return v[r ? r - 1 : 0];
 }
 
+sr_status sr_eval_add_ranking(const sr_index *ix, sr_predictions *pred, const char *task, const sr_result *r,
+                              size_t n, const char **ids, sr_error *err) {
+  for (size_t j = 0; j < n; j++) {
+    sr_entry_view e;
+    sr_index_entry(ix, r[j].id, &e);
+    ids[j] = e.id;
+  }
+  return sr_predictions_add(pred, task, ids, n, err);
+}
+
 void sr_eval_latency_summarize(double *ms, size_t n_ms, sr_eval_latency *latency) {
   memset(latency, 0, sizeof *latency);
   latency->queries = n_ms;
@@ -67,12 +77,7 @@ sr_status sr_eval_route_bench(const sr_index *ix, const sr_bench *bench, const s
       break;
     }
     assert(n <= k);
-    for (size_t j = 0; j < n; j++) {
-      sr_entry_view e;
-      sr_index_entry(ix, res[j].id, &e);
-      ids[j] = e.id;
-    }
-    st = sr_predictions_add(pred, t->task_id, ids, n, err);
+    st = sr_eval_add_ranking(ix, pred, t->task_id, res, n, ids, err);
   }
   if (!st && latency) sr_eval_latency_summarize(ms, n_ms, latency);
   free(ms);

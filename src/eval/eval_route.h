@@ -24,6 +24,10 @@ typedef struct sr_eval_latency {
   double p50_ms, p99_ms, mean_ms, max_ms;
 } sr_eval_latency;
 
+/* Adds the entry ids of r[0..n) (entry numbers of ix) to *pred as task's ranking; ids is scratch of n. */
+sr_status sr_eval_add_ranking(const sr_index *ix, sr_predictions *pred, const char *task, const sr_result *r,
+                              size_t n, const char **ids, sr_error *err);
+
 /* Sorts ms[0..n) and fills *latency from it. */
 void sr_eval_latency_summarize(double *ms, size_t n, sr_eval_latency *latency);
 

@@ -4,16 +4,6 @@
 #include <assert.h>
 #include <stdlib.h>
 
-static sr_status add(const sr_index *ix, sr_predictions *pred, const char *task, const sr_result *res, size_t n,
-                     const char **ids, sr_error *err) {
-  for (size_t j = 0; j < n; j++) {
-    sr_entry_view e;
-    sr_index_entry(ix, res[j].id, &e);
-    ids[j] = e.id;
-  }
-  return sr_predictions_add(pred, task, ids, n, err);
-}
-
 sr_status sr_eval_route_bench_model(const sr_index *ix, sr_default_router *r, const sr_bench *bench,
                                     const sr_eval_opts *opts, size_t k, sr_predictions *pred,
                                     sr_predictions *lexical, size_t *not_routed, sr_eval_latency *latency,
@@ -41,8 +31,8 @@ sr_status sr_eval_route_bench_model(const sr_index *ix, sr_default_router *r, co
       break;
     }
     ms[n_ms++] = tm.total_ms;
-    st = add(ix, pred, t->task_id, res, n, ids, err);
-    if (!st && lexical) st = add(ix, lexical, t->task_id, lex, nl, ids, err);
+    st = sr_eval_add_ranking(ix, pred, t->task_id, res, n, ids, err);
+    if (!st && lexical) st = sr_eval_add_ranking(ix, lexical, t->task_id, lex, nl, ids, err);
   }
   if (!st && latency) sr_eval_latency_summarize(ms, n_ms, latency);
   free(ms);

@@ -1,57 +1,40 @@
 /* default_embed.c — the default model's vectors of a catalog's entries, from their text (`index`).
  * See default_route.h. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "route/default_route.h"
+#include "util/parallel.h"
 
 typedef struct emb_job {
   const sr_catalog *cat;
   const sr_default_model *m;
-  const sr_analyzer_opts *an_opts;
   const uint8_t *done;       /* [n] 1 = reused */
   float *out;
-  int tid, threads;
   volatile int *cancel;
-  sr_status st;
-  sr_error err;
+  sr_analyzer *an[SR_PARALLEL_MAX_THREADS];       /* per-thread analyzer and scratch */
+  sr_senc_scratch *sc[SR_PARALLEL_MAX_THREADS];
+  sr_status st[SR_PARALLEL_MAX_THREADS];
+  sr_error err[SR_PARALLEL_MAX_THREADS];
 } emb_job;
 
-static void *emb_main(void *p) {
-  emb_job *j = p;
-  sr_analyzer *an = NULL;
-  sr_senc_scratch *s = sr_senc_scratch_new();
-  if (!s) {
-    j->st = sr_fail(&j->err, SR_ERR_NOMEM, "default model: out of memory");
-    return NULL;
+static void emb_one(void *ctx, size_t i, int tid) {
+  emb_job *j = ctx;
+  if (j->done[i] || j->st[tid] != SR_OK) return;
+  if (j->cancel && *j->cancel) {
+    j->st[tid] = sr_fail(&j->err[tid], SR_ERR_INTERRUPTED, "interrupted");
+    return;
   }
-  if ((j->st = sr_analyzer_new(j->an_opts, &an, &j->err)) != SR_OK) {
-    sr_senc_scratch_free(s);
-    return NULL;
+  const sr_entry *e = &j->cat->entries[i];
+  const char *fields[3] = {e->name, e->description, e->body};
+  sr_wrow *rows;
+  size_t n;
+  if ((j->st[tid] = sr_senc_text_rows(&j->m->enc, j->an[tid], fields, j->sc[tid], &rows, &n, &j->err[tid])) != SR_OK) {
+    sr_error_prefix(&j->err[tid], "entry '%s'", e->id);
+    return;
   }
-  size_t dim = j->m->enc.dim;
-  for (size_t i = (size_t)j->tid; i < j->cat->n_entries; i += (size_t)j->threads) {
-    if (j->done[i]) continue;
-    if (j->cancel && *j->cancel) {
-      j->st = sr_fail(&j->err, SR_ERR_INTERRUPTED, "interrupted");
-      break;
-    }
-    const sr_entry *e = &j->cat->entries[i];
-    const char *fields[3] = {e->name, e->description, e->body};
-    sr_wrow *rows;
-    size_t n;
-    if ((j->st = sr_senc_text_rows(&j->m->enc, an, fields, s, &rows, &n, &j->err)) != SR_OK) {
-      sr_error_prefix(&j->err, "entry '%s'", e->id);
-      break;
-    }
-    sr_senc_pool(&j->m->enc, rows, n, &j->out[i * dim]);
-  }
-  sr_analyzer_free(an);
-  sr_senc_scratch_free(s);
-  return NULL;
+  sr_senc_pool(&j->m->enc, rows, n, &j->out[i * j->m->enc.dim]);
 }
 
 sr_status sr_default_embed_catalog(const sr_catalog *cat, const sr_index *prev, const sr_default_model *m,
@@ -60,12 +43,14 @@ sr_status sr_default_embed_catalog(const sr_catalog *cat, const sr_index *prev, 
   *out = NULL;
   *reused = 0;
   size_t n = cat->n_entries, dim = m->enc.dim;
+  threads = sr_parallel_threads(threads);
+  emb_job *j = calloc(1, sizeof *j);
   float *v = malloc((n * dim + 1) * sizeof *v);
   uint8_t *done = calloc(n + 1, 1);
-  if (!v || !done) {
-    free(v);
-    free(done);
-    return sr_fail(err, SR_ERR_NOMEM, "default model: out of memory");
+  sr_status st = SR_OK;
+  if (!j || !v || !done) {
+    st = sr_fail(err, SR_ERR_NOMEM, "default model: out of memory");
+    goto out;
   }
   sr_vec_view pv;
   if (prev && sr_index_vectors(prev, &pv) && !strcmp(pv.info->model_id, m->id) && pv.dim == dim) {
@@ -77,28 +62,27 @@ sr_status sr_default_embed_catalog(const sr_catalog *cat, const sr_index *prev, 
       (*reused)++;
     }
   }
-  if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (threads < 1) threads = 1;
-  if (threads > 64) threads = 64;
-  emb_job jobs[64];
-  pthread_t th[64];
-  int started = 0;
-  for (int k = 0; k < threads; k++)
-    jobs[k] = (emb_job){cat, m, an_opts, done, v, k, threads, cancel, SR_OK, {0}};
-  for (int k = 1; k < threads; k++) {
-    if (pthread_create(&th[k], NULL, emb_main, &jobs[k]) != 0) break;
-    started = k;
+  *j = (emb_job){.cat = cat, .m = m, .done = done, .out = v, .cancel = cancel};
+  for (int k = 0; k < threads && st == SR_OK; k++) {
+    st = sr_analyzer_new(an_opts, &j->an[k], err);
+    if (st == SR_OK && !(j->sc[k] = sr_senc_scratch_new())) st = sr_fail(err, SR_ERR_NOMEM, "default model: out of memory");
   }
-  emb_main(&jobs[0]);
-  for (int k = started + 1; k < threads; k++) emb_main(&jobs[k]);
-  for (int k = 1; k <= started; k++) pthread_join(th[k], NULL);
-  free(done);
-  for (int k = 0; k < threads; k++)
-    if (jobs[k].st != SR_OK) {
-      if (err) *err = jobs[k].err;
-      free(v);
-      return jobs[k].st;
+  if (st == SR_OK) sr_parallel_run(threads, n, emb_one, j);
+  for (int k = 0; k < threads; k++) {
+    if (st == SR_OK && j->st[k] != SR_OK) {
+      st = j->st[k];
+      if (err) *err = j->err[k];
     }
+    sr_analyzer_free(j->an[k]);
+    sr_senc_scratch_free(j->sc[k]);
+  }
+out:
+  free(j);
+  free(done);
+  if (st != SR_OK) {
+    free(v);
+    return st;
+  }
   *out = v;
   return SR_OK;
 }

@@ -2,17 +2,16 @@
 #include "route/default_route.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "index/forward.h"
 #include "route/dense.h"
 #include "route/ltr.h"
 #include "route/query_bag.h"
+#include "util/parallel.h"
 
 struct sr_default_router {
   const sr_index *ix;
@@ -45,25 +44,13 @@ typedef struct vec_job {
   const sr_senc *enc;
   const uint32_t *bucket;
   float *out;
-  uint32_t n;
-  int threads, tid;
-  size_t max_terms;
-  int oom;
+  sr_wrow *rows[SR_PARALLEL_MAX_THREADS];  /* per-thread scratch, room for the longest entry */
 } vec_job;
 
-static void *vec_main(void *p) {
-  vec_job *j = p;
-  sr_wrow *rows = malloc((j->max_terms + 1) * sizeof *rows);
-  if (!rows) {
-    j->oom = 1;
-    return NULL;
-  }
-  for (uint32_t d = (uint32_t)j->tid; d < j->n; d += (uint32_t)j->threads) {
-    size_t n = sr_senc_doc_rows(j->enc, j->fwd, j->bucket, d, NULL, 0, rows);
-    sr_senc_pool(j->enc, rows, n, &j->out[(size_t)d * j->enc->dim]);
-  }
-  free(rows);
-  return NULL;
+static void vec_one(void *ctx, size_t d, int tid) {
+  vec_job *j = ctx;
+  size_t n = sr_senc_doc_rows(j->enc, j->fwd, j->bucket, (uint32_t)d, NULL, 0, j->rows[tid]);
+  sr_senc_pool(j->enc, j->rows[tid], n, &j->out[d * j->enc->dim]);
 }
 
 sr_status sr_default_doc_vectors(const sr_index *ix, const sr_default_model *m, int threads, float **out,
@@ -73,43 +60,22 @@ sr_status sr_default_doc_vectors(const sr_index *ix, const sr_default_model *m, 
   sr_status st = sr_forward_build(ix, &fwd, err);
   if (st != SR_OK) return st;
   uint32_t n = sr_index_count(ix);
-  uint32_t *bucket = sr_senc_term_buckets(&m->enc, ix);
-  float *v = malloc(((size_t)n * m->enc.dim + 1) * sizeof *v);
-  if (!bucket || !v) {
-    free(bucket);
-    free(v);
-    sr_forward_free(fwd);
-    return sr_fail(err, SR_ERR_NOMEM, "default model: out of memory computing vectors");
-  }
+  threads = sr_parallel_threads(threads);
+  vec_job j = {fwd, &m->enc, sr_senc_term_buckets(&m->enc, ix), malloc(((size_t)n * m->enc.dim + 1) * sizeof(float)), {0}};
   size_t max_terms = 1;
   for (uint32_t d = 0; d < n; d++)
     if (fwd->start[d + 1] - fwd->start[d] > max_terms) max_terms = (size_t)(fwd->start[d + 1] - fwd->start[d]);
-  if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (threads < 1) threads = 1;
-  if (threads > 64) threads = 64;
-  vec_job jobs[64];
-  pthread_t th[64];
-  int started = 0;
-  for (int k = 0; k < threads; k++) jobs[k] = (vec_job){fwd, &m->enc, bucket, v, n, threads, k, max_terms, 0};
-  for (int k = 1; k < threads; k++) {
-    if (pthread_create(&th[k], NULL, vec_main, &jobs[k]) != 0) break;
-    started = k;
-  }
-  vec_main(&jobs[0]);
-  for (int k = started + 1; k < threads; k++) vec_main(&jobs[k]);
-  int oom = jobs[0].oom;
-  for (int k = 1; k <= started; k++) {
-    pthread_join(th[k], NULL);
-    oom |= jobs[k].oom;
-  }
-  for (int k = started + 1; k < threads; k++) oom |= jobs[k].oom;
-  free(bucket);
+  bool oom = !j.bucket || !j.out;
+  for (int k = 0; k < threads; k++) oom |= !(j.rows[k] = malloc(max_terms * sizeof(sr_wrow)));
+  if (!oom) sr_parallel_run(threads, n, vec_one, &j);
+  for (int k = 0; k < threads; k++) free(j.rows[k]);
+  free((void *)j.bucket);
   sr_forward_free(fwd);
   if (oom) {
-    free(v);
+    free(j.out);
     return sr_fail(err, SR_ERR_NOMEM, "default model: out of memory computing vectors");
   }
-  *out = v;
+  *out = j.out;
   return SR_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include "train/train_internal.h"
 #include "util/buf.h"
+#include "util/parallel.h"
 
 sr_train_opts sr_train_defaults(void) {
   sr_train_opts o;
@@ -127,9 +128,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   t.o = o;
   t.rep = rep;
   t.n_docs = sr_index_count(ix);
-  t.threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (t.threads < 1) t.threads = 1;
-  if (t.threads > 64) t.threads = 64;
+  t.threads = sr_parallel_threads(o->threads);
   t.nneg = o->neg_dense + o->neg_bm25 + o->neg_cat + o->neg_rand;
   if (t.n_docs < 2) return sr_fail(err, SR_ERR_ARG, "train: the index needs at least 2 entries");
   sr_forward *fwd = NULL;

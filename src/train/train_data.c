@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <immintrin.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,36 +11,8 @@
 #include "route/ltr.h"
 #include "train/train_internal.h"
 #include "util/hash.h"
+#include "util/parallel.h"
 #include "util/rng.h"
-
-typedef struct pf_arg {
-  int tid, threads;
-  size_t n;
-  void (*fn)(void *, size_t, int);
-  void *ctx;
-} pf_arg;
-
-static void *pf_main(void *p) {
-  pf_arg *a = p;
-  for (size_t i = (size_t)a->tid; i < a->n; i += (size_t)a->threads) a->fn(a->ctx, i, a->tid);
-  return NULL;
-}
-
-void sr_train_parallel_for(int threads, size_t n, void (*fn)(void *ctx, size_t i, int tid), void *ctx) {
-  if (threads < 1) threads = 1;
-  if (threads > 64) threads = 64;
-  pthread_t th[64];
-  pf_arg args[64];
-  int started = 0;
-  for (int k = 0; k < threads; k++) args[k] = (pf_arg){k, threads, n, fn, ctx};
-  for (int k = 1; k < threads; k++)
-    if (pthread_create(&th[k], NULL, pf_main, &args[k]) == 0) started = k;
-    else break;
-  /* threads that could not start: run their share here */
-  pf_main(&args[0]);
-  for (int k = started + 1; k < threads; k++) pf_main(&args[k]);
-  for (int k = 1; k <= started; k++) pthread_join(th[k], NULL);
-}
 
 void sr_train_log(const tctx *t, const char *fmt, ...) {
   if (!t->o->log) return;
@@ -117,7 +88,7 @@ sr_status sr_train_lexical_lists(tctx *t, sr_error *err) {
     if (st == SR_OK && !j->res[k]) st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
   }
   if (st == SR_OK) {
-    sr_train_parallel_for(t->threads, t->pairs.n, lex_one, j);
+    sr_parallel_run(t->threads, t->pairs.n, lex_one, j);
     for (int k = 0; k < t->threads; k++)
       if (j->st[k] != SR_OK && st == SR_OK) {
         st = j->st[k];
@@ -174,8 +145,8 @@ void sr_train_encode_all(tctx *t) {
     }
   int th = j.rows[t->threads - 1] ? t->threads : 1;
   if (!j.rows[0]) return;
-  sr_train_parallel_for(th, t->n_docs, enc_doc, &j);
-  sr_train_parallel_for(th, t->pairs.n, enc_pair, &j);
+  sr_parallel_run(th, t->n_docs, enc_doc, &j);
+  sr_parallel_run(th, t->pairs.n, enc_pair, &j);
   for (int k = 0; k < t->threads; k++) free(j.rows[k]);
 }
 
@@ -256,7 +227,7 @@ void sr_train_dense_lists(tctx *t) {
     j.sc[k] = malloc(t->n_docs * sizeof(float));
     if (!j.sc[k]) th = k;
   }
-  if (th > 0) sr_train_parallel_for(th, t->pairs.n, dense_one, &j);
+  if (th > 0) sr_parallel_run(th, t->pairs.n, dense_one, &j);
   for (int k = 0; k < t->threads; k++) free(j.sc[k]);
 }
 
@@ -472,7 +443,7 @@ sr_status sr_train_mine_negatives(tctx *t, bool use_dense, uint64_t seed, sr_err
   j->t = t;
   j->use_dense = use_dense;
   j->seed = seed;
-  sr_train_parallel_for(t->threads, t->pairs.n, neg_one, j);
+  sr_parallel_run(t->threads, t->pairs.n, neg_one, j);
   size_t sn = 0, sj = 0, sc = 0, kept = 0;
   for (int k = 0; k < 64; k++) sn += j->same_name[k], sj += j->jac[k], sc += j->cos[k], kept += j->kept[k];
   t->rep->fn_same_name = sn;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "train/train_internal.h"
+#include "util/parallel.h"
 #include "util/rng.h"
 
 typedef struct item {
@@ -114,7 +115,7 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
       goto done;
     }
     batch_job bj = {t, it, bp};
-    sr_train_parallel_for(t->threads, ni, encode_item, &bj);
+    sr_parallel_run(t->threads, ni, encode_item, &bj);
     /* scores, softmax, gradients w.r.t. the normalised vectors */
     for (size_t k = 0; k < ni; k++) memset(it[k].g, 0, dim * sizeof(float));
     float inv_tau = 1.0f / (o->tau > 0 ? o->tau : 0.05f);

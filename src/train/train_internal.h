@@ -36,8 +36,6 @@ typedef struct tctx {
   char **norm_name;          /* [n_docs] lower-cased alphanumeric name (for the same-name filter) */
 } tctx;
 
-/* Runs fn(ctx, i, tid) for i in [0, n) on `threads` threads (items split round-robin; tid < threads). */
-void sr_train_parallel_for(int threads, size_t n, void (*fn)(void *ctx, size_t i, int tid), void *ctx);
 void sr_train_log(const tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* train_data.c */

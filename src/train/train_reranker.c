@@ -9,6 +9,7 @@
 
 #include "route/ltr.h"
 #include "train/train_internal.h"
+#include "util/parallel.h"
 #include "util/rng.h"
 
 typedef struct lists {
@@ -168,7 +169,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   }
   bj->t = t;
   bj->L = &L;
-  sr_train_parallel_for(t->threads, L.n, build_one, bj);
+  sr_parallel_run(t->threads, L.n, build_one, bj);
   for (int k = 0; k < t->threads; k++) {
     if (bj->st[k] != SR_OK && st == SR_OK) {
       st = bj->st[k];
