@@ -6,7 +6,7 @@
 
 CC      ?= cc
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
-PKGS    := yaml-0.1 libcjson libpcre2-8 libutf8proc zlib libmicrohttpd
+PKGS    := yaml-0.1 libcjson libpcre2-8 libutf8proc zlib libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -32,7 +32,10 @@ all: check-deps build/skillrouter build/libskillrouter.a
 
 check-deps:
 	@pkg-config --exists $(PKGS) && test -f /usr/include/libstemmer.h || { \
-	  echo "skillrouter: missing build dependencies; run: scripts/install-deps.sh" >&2; exit 1; }
+	  echo "skillrouter: missing build dependencies:$$(for p in $(PKGS); do pkg-config --exists $$p || printf ' %s' $$p; done;\
+	    test -f /usr/include/libstemmer.h || printf ' libstemmer')" >&2; \
+	  echo "  (Debian packages: libyaml-dev libcjson-dev libpcre2-dev libutf8proc-dev zlib1g-dev libmicrohttpd-dev" >&2; \
+	  echo "   libcurl4-openssl-dev libstemmer-dev); run: scripts/install-deps.sh" >&2; exit 1; }
 
 build/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -64,7 +67,15 @@ build/asan/tests/%: tests/unit/%.c build/asan/libskillrouter.a $(HDRS)
 	@echo "  LD asan $@"
 	@$(CC) $(CFLAGS_SAN) -Itests -o $@ $< build/asan/libskillrouter.a $(LDLIBS)
 
-test: check-deps $(SAN_TESTS) build/asan/skillrouter build/skillrouter
+# Test tools (tests/tools/*.c): stand-alone programs the e2e scripts start, e.g. the mock chat endpoint.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TEST_TOOLS := $(TOOL_SRC:tests/tools/%.c=build/tests/%)
+build/tests/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_REL) -o $@ $< $(LDLIBS)
+
+test: check-deps $(SAN_TESTS) $(TEST_TOOLS) build/asan/skillrouter build/skillrouter
 	@tests/run.sh
 
 bench: all

@@ -1,15 +1,15 @@
 /* cmd_train.c — `skillrouter train`: trains the default model (static bi-encoder + listwise reranker)
  * on an index's catalog. See src/train/train.h for the recipe. */
-#include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_exclude.h"
 #include "cli/commands.h"
 #include "index/index.h"
 #include "route/default_model.h"
+#include "train/query_writer.h"
 #include "train/train.h"
 #include "util/fileio.h"
 
@@ -24,13 +24,22 @@ static const char USAGE[] =
     "\n"
     "data:\n"
     "  --queries N          pseudo-queries to make, at most one per skill (default 40000)\n"
-    "  --pairs FILE         labelled pairs, JSONL {\"query\": .., \"skill_id\": ..} (added to the pseudo-queries)\n"
+    "  --pairs FILE         labelled pairs, JSONL {\"query\": .., \"skill_id\": ..} (added to the pseudo-queries;\n"
+    "                       lines of excluded skills are skipped)\n"
     "  --heldout F          share of pairs held out for the Hit@1 reported during training (default 0.05)\n"
     "  --rr-share F         share of pairs the encoder never sees, used to train the reranker (0.25)\n"
     "  --exclude-bench DIR  never train on a benchmark's ground truth: DIR/relevance.json ids, their\n"
     "                       copies in DIR/equivalents.json, and skills with a ground-truth skill's name\n"
     "  --exclude-ids FILE   never train on these ids (one per line)\n"
     "  --seed N             (default 20261121)\n"
+    "LLM-written queries (optional; see `skillrouter write-queries --help`):\n"
+    "  --query-writer URL   first ask this OpenAI-compatible chat endpoint (e.g. a local llama-server,\n"
+    "                       http://127.0.0.1:8080) for task-style queries, then train on them as well\n"
+    "  --writer-model NAME  the request's \"model\" (default \"default\")\n"
+    "  --writer-queries N   skills to write a query for (default 1000; same exclusions and seed)\n"
+    "  --writer-out FILE    where they go (default MODEL.srm.queries.jsonl); an existing file is resumed\n"
+    "  --writer-parallel P  requests at once (4)   --writer-timeout-ms T (120000)\n"
+    "  --writer-api-key-env VAR   send $VAR as the bearer token\n"
     "negatives and filter:\n"
     "  --negatives D,B,C,R  per query: dense, BM25, same category, random (default 4,3,2,1)\n"
     "  --no-filter          keep raw negatives (ablation)\n"
@@ -54,109 +63,6 @@ static void log_line(void *ctx, const char *line) {
   fprintf(stderr, "[%7.1fs] %s\n", cli_now() - *(double *)ctx, line);
 }
 
-typedef struct id_list {
-  char **v;
-  size_t n, cap;
-} id_list;
-
-static bool id_push(id_list *l, const char *s) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    char **v = realloc(l->v, cap * sizeof *v);
-    if (!v) return false;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n] = strdup(s);
-  return l->v[l->n++] != NULL;
-}
-
-static void norm_name(const char *s, char *out, size_t cap) {
-  size_t n = 0;
-  for (; s && *s && n + 1 < cap; s++)
-    if (isalnum((unsigned char)*s)) out[n++] = (char)tolower((unsigned char)*s);
-  out[n] = '\0';
-}
-
-/* Benchmark exclusions: ids of relevance.json (gt and graded), equivalents' copies, and every entry of
- * the index whose normalised name equals a ground-truth entry's name. */
-static bool exclude_bench(const char *dir, const sr_index *ix, id_list *out) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/relevance.json", dir);
-  char *data;
-  size_t len;
-  sr_error err = {0};
-  if (sr_read_file(path, (size_t)1 << 28, &data, &len, &err) != SR_OK) {
-    fprintf(stderr, "skillrouter train: %s\n", err.msg);
-    return false;
-  }
-  cJSON *rel = cJSON_Parse(data);
-  free(data);
-  if (!cJSON_IsObject(rel)) {
-    fprintf(stderr, "skillrouter train: %s: not a JSON object\n", path);
-    cJSON_Delete(rel);
-    return false;
-  }
-  size_t first = out->n;
-  const cJSON *task;
-  cJSON_ArrayForEach(task, rel) {
-    const cJSON *gt = cJSON_GetObjectItemCaseSensitive(task, "gt_skill_ids"), *x;
-    cJSON_ArrayForEach(x, gt) if (cJSON_IsString(x)) id_push(out, x->valuestring);
-    const cJSON *graded = cJSON_GetObjectItemCaseSensitive(task, "relevance");
-    cJSON_ArrayForEach(x, graded) id_push(out, x->string);
-  }
-  cJSON_Delete(rel);
-  size_t gt_end = out->n;
-  snprintf(path, sizeof path, "%s/equivalents.json", dir);
-  if (sr_read_file(path, (size_t)1 << 28, &data, &len, &err) == SR_OK) {
-    cJSON *eq = cJSON_Parse(data);
-    free(data);
-    const cJSON *g, *x;
-    cJSON_ArrayForEach(g, eq) cJSON_ArrayForEach(x, g) if (cJSON_IsString(x)) id_push(out, x->valuestring);
-    cJSON_Delete(eq);
-  }
-  /* same-name entries */
-  size_t n_names = 0;
-  char(*names)[128] = malloc((gt_end - first + 1) * sizeof *names);
-  if (!names) return false;
-  for (size_t i = first; i < gt_end; i++) {
-    uint32_t d;
-    if (!sr_index_find(ix, out->v[i], &d)) continue;
-    sr_entry_view e;
-    sr_index_entry(ix, d, &e);
-    norm_name(e.name, names[n_names], sizeof names[n_names]);
-    if (names[n_names][0]) n_names++;
-  }
-  uint32_t n = sr_index_count(ix);
-  for (uint32_t d = 0; d < n && n_names; d++) {
-    sr_entry_view e;
-    sr_index_entry(ix, d, &e);
-    char nn[128];
-    norm_name(e.name, nn, sizeof nn);
-    for (size_t k = 0; k < n_names; k++)
-      if (!strcmp(nn, names[k])) {
-        id_push(out, e.id);
-        break;
-      }
-  }
-  free(names);
-  return true;
-}
-
-static bool exclude_file(const char *path, id_list *out) {
-  char *data;
-  size_t len;
-  sr_error err = {0};
-  if (sr_read_file(path, (size_t)1 << 30, &data, &len, &err) != SR_OK) {
-    fprintf(stderr, "skillrouter train: %s\n", err.msg);
-    return false;
-  }
-  for (char *p = strtok(data, "\r\n"); p; p = strtok(NULL, "\r\n"))
-    if (*p) id_push(out, p);
-  free(data);
-  return true;
-}
-
 static bool parse_float(const char *flag, const char *v, float *out) {
   char *end;
   double x = strtod(v, &end);
@@ -170,7 +76,9 @@ static bool parse_float(const char *flag, const char *v, float *out) {
 
 int cmd_train(int argc, char **argv) {
   sr_train_opts o = sr_train_defaults();
-  const char *index = NULL, *out = NULL, *bench = NULL, *excl = NULL;
+  const char *index = NULL, *out = NULL, *bench = NULL, *excl = NULL, *pairs = NULL;
+  const char *writer_out = NULL, *key_env = NULL;
+  sr_qw_opts qw = sr_qw_defaults();
   bool quiet = false;
   size_t v;
   for (int i = 1; i < argc; i++) {
@@ -190,7 +98,14 @@ int cmd_train(int argc, char **argv) {
     i++;
     if (!strcmp(a, "-i") || !strcmp(a, "--index")) index = val;
     else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
-    else if (!strcmp(a, "--pairs")) o.pairs.labelled_path = val;
+    else if (!strcmp(a, "--pairs")) pairs = val;
+    else if (!strcmp(a, "--query-writer")) qw.endpoint = val;
+    else if (!strcmp(a, "--writer-model")) qw.model = val;
+    else if (!strcmp(a, "--writer-out")) writer_out = val;
+    else if (!strcmp(a, "--writer-api-key-env")) key_env = val;
+    else if (!strcmp(a, "--writer-queries")) ok = cli_parse_size(a, val, &qw.n_queries);
+    else if (!strcmp(a, "--writer-parallel")) { ok = cli_parse_size(a, val, &v) && v <= 64; qw.parallel = (int)v; }
+    else if (!strcmp(a, "--writer-timeout-ms")) { ok = cli_parse_size(a, val, &v); qw.timeout_ms = (long)v; }
     else if (!strcmp(a, "--exclude-bench")) bench = val;
     else if (!strcmp(a, "--exclude-ids")) excl = val;
     else if (!strcmp(a, "--checkpoint")) o.checkpoint_path = val;
@@ -240,14 +155,23 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "skillrouter train: -i INDEX and -o MODEL are required (see --help)\n");
     return 2;
   }
+  if (!qw.endpoint && (qw.model || writer_out || key_env)) {
+    fprintf(stderr, "skillrouter train: the --writer-* options need --query-writer URL\n");
+    return 2;
+  }
+  if (key_env && !(qw.api_key = getenv(key_env))) {
+    fprintf(stderr, "skillrouter train: --writer-api-key-env: $%s is not set\n", key_env);
+    return 2;
+  }
   sr_error err = {0};
   sr_index *ix = NULL;
   if (sr_index_open(index, &ix, &err) != SR_OK) {
     fprintf(stderr, "skillrouter train: %s\n", err.msg);
     return 1;
   }
-  id_list ex = {0};
-  if ((bench && !exclude_bench(bench, ix, &ex)) || (excl && !exclude_file(excl, &ex))) {
+  cli_id_list ex = {0};
+  if ((bench && !cli_exclude_bench("train", bench, ix, &ex)) || (excl && !cli_exclude_file("train", excl, &ex))) {
+    cli_id_list_free(&ex);
     sr_index_close(ix);
     return 1;
   }
@@ -261,9 +185,32 @@ int cmd_train(int argc, char **argv) {
     o.log = log_line;
     o.log_ctx = &t0;
   }
+  /* the LLM query writer first; its file joins --pairs as labelled data */
+  char default_writer_out[4096];
+  const char *labelled[2];
+  size_t n_labelled = 0;
+  if (pairs) labelled[n_labelled++] = pairs;
+  sr_status st = SR_OK;
+  if (qw.endpoint) {
+    if (!writer_out) {
+      snprintf(default_writer_out, sizeof default_writer_out, "%s.queries.jsonl", out);
+      writer_out = default_writer_out;
+    }
+    qw.seed = o.seed;
+    qw.exclude_ids = o.pairs.exclude_ids;
+    qw.n_exclude = o.pairs.n_exclude;
+    qw.log = o.log;
+    qw.log_ctx = o.log_ctx;
+    qw.cancel = &cancel;
+    st = sr_qw_run(ix, &qw, writer_out, NULL, &err);
+    labelled[n_labelled++] = writer_out;
+  }
+  o.pairs.labelled_paths = labelled;
+  o.pairs.n_labelled = n_labelled;
   sr_default_model m;
+  memset(&m, 0, sizeof m);
   sr_train_report rep;
-  sr_status st = sr_train(ix, &o, &m, &rep, &err);
+  if (st == SR_OK) st = sr_train(ix, &o, &m, &rep, &err);
   if (st == SR_OK) st = sr_default_model_save(&m, out, &err);
   if (st == SR_OK)
     fprintf(stderr, "wrote %s: %zu training pairs, held-out Hit@1 BM25F %.3f / dense %.3f / reranked %.3f, %.1f s\n",
@@ -271,8 +218,7 @@ int cmd_train(int argc, char **argv) {
   else
     fprintf(stderr, "skillrouter train: %s\n", err.msg);
   sr_default_model_free(&m);
-  for (size_t i = 0; i < ex.n; i++) free(ex.v[i]);
-  free(ex.v);
+  cli_id_list_free(&ex);
   sr_index_close(ix);
   return st == SR_OK ? 0 : (st == SR_ERR_INTERRUPTED ? 130 : 1);
 }

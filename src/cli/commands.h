@@ -15,5 +15,6 @@ int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_bench_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_write_queries(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "text to Qwen3 token ids, or ids to text (--decode)"},
     {"serve", cmd_serve, "serve an index over MCP (stdio) or HTTP"},
     {"train", cmd_train, "train the default model (bi-encoder + reranker) on a catalog"},
+    {"write-queries", cmd_write_queries, "have an OpenAI-compatible chat endpoint write training queries"},
     {"bench-model", cmd_bench_model, "prefill/rerank speed of a random-weight Qwen3 of a config (no file)"},
 };
 
@@ -29,7 +30,7 @@ static void usage(FILE *f) {
   fprintf(f, "skillrouter %s — a skill and tool router for LLM agents\n\nusage: skillrouter <command> [options]\n\ncommands:\n",
           SKILLROUTER_VERSION);
   for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-    fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "  %-13s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
   fprintf(f, "\n'skillrouter <command> --help' shows a command's options.\n");
 }
 

@@ -14,7 +14,7 @@
 #include "util/rng.h"
 
 const char *sr_pair_kind_name(sr_pair_kind k) {
-  static const char *const names[] = {"when", "span", "desc", "label"};
+  static const char *const names[] = {"when", "span", "desc", "label", "llm"};
   return k < SR_PQ_NKINDS ? names[k] : "?";
 }
 
@@ -226,7 +226,7 @@ static int cmp_fwd(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Resolves the query's terms and, unless LABEL, the per-field counts to subtract from the positive. */
+/* Resolves the query's terms and, unless LABEL or LLM, the per-field counts to subtract from the positive. */
 static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, const sr_index *ix, const sr_senc *enc,
                           uint32_t doc, sr_pair_kind kind, char *query, int split, sr_error *err) {
   sr_status st = sr_query_bag_fill(bag, an, ix, enc, query, strlen(query), err);
@@ -260,7 +260,7 @@ static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, cons
   }
   memcpy(p->q, bag->terms, bag->n * sizeof *p->q);
   p->nq = (uint32_t)bag->n;
-  if (kind != SR_PQ_LABEL) {
+  if (kind != SR_PQ_LABEL && kind != SR_PQ_LLM) {
     for (size_t i = 0; i < bag->n; i++) {
       if (bag->terms[i].term == UINT32_MAX) continue;
       sr_fwd_term *m = &p->minus[p->n_minus++];
@@ -285,7 +285,8 @@ static int pick_split(sr_rng *r, const sr_pairs_opts *o) {
 }
 
 static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, const sr_index *ix,
-                               const sr_senc *enc, const char *path, sr_rng *r, const sr_pairs_opts *o, sr_error *err) {
+                               const sr_senc *enc, const char *path, const uint8_t *excluded, sr_rng *r,
+                               const sr_pairs_opts *o, sr_error *err) {
   char *data;
   size_t len;
   sr_status st = sr_read_file(path, (size_t)1 << 31, &data, &len, err);
@@ -315,13 +316,20 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
       free(data);
       return SR_ERR_NOT_FOUND;
     }
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source");
+    sr_pair_kind kind = cJSON_IsString(src) && !strcmp(src->valuestring, "llm") ? SR_PQ_LLM : SR_PQ_LABEL;
+    if (excluded[doc]) {
+      ps->labelled_excluded++;
+      cJSON_Delete(j);
+      continue;
+    }
     char *query = strdup(q->valuestring);
     cJSON_Delete(j);
     if (!query) {
       free(data);
       return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
     }
-    st = add_pair(ps, bag, an, ix, enc, doc, SR_PQ_LABEL, query, pick_split(r, o), err);
+    st = add_pair(ps, bag, an, ix, enc, doc, kind, query, pick_split(r, o), err);
     if (st != SR_OK) {
       free(data);
       return sr_error_prefix(err, "%s:%zu", path, line);
@@ -385,8 +393,8 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
     if ((st = add_pair(out, &bag, an, ix, enc, d, kind, q, split, err)) != SR_OK) goto done;
     made++;
   }
-  if (o->labelled_path)
-    st = read_labelled(out, &bag, an, ix, enc, o->labelled_path, &r, o, err);
+  for (size_t i = 0; i < o->n_labelled && st == SR_OK; i++)
+    st = read_labelled(out, &bag, an, ix, enc, o->labelled_paths[i], excluded, &r, o, err);
 done:
   sr_query_bag_free(&bag);
   sr_analyzer_free(an);

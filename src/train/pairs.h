@@ -7,6 +7,7 @@
  *   SPAN  a window of 40–160 words of the body's prose (code fences skipped), starting at a sentence
  *   DESC  the description with the skill's own name words removed
  *   LABEL a user's labelled (query, skill id) pair
+ *   LLM   a labelled pair whose JSONL line says "source": "llm" (written by train/query_writer.h)
  * The text a pseudo-query was cut from is recorded as `minus` (per-field term counts) so that training
  * scores the positive with that text removed: the query can never match itself.
  *
@@ -24,7 +25,7 @@
 #include "route/static_embed.h"
 #include "util/status.h"
 
-typedef enum sr_pair_kind { SR_PQ_WHEN = 0, SR_PQ_SPAN, SR_PQ_DESC, SR_PQ_LABEL, SR_PQ_NKINDS } sr_pair_kind;
+typedef enum sr_pair_kind { SR_PQ_WHEN = 0, SR_PQ_SPAN, SR_PQ_DESC, SR_PQ_LABEL, SR_PQ_LLM, SR_PQ_NKINDS } sr_pair_kind;
 
 /* Splits: the encoder trains on ENCODER pairs only; the reranker on RERANKER pairs (whose encoder
  * cosines are then as unseen as a real query's); HELDOUT pairs only measure. */
@@ -37,7 +38,7 @@ typedef struct sr_pair {
   char *query;               /* NUL-terminated */
   sr_qterm *q;               /* distinct query terms resolved in the index (bucket per the encoder) */
   uint32_t nq;
-  sr_fwd_term *minus;        /* sorted by term: counts to subtract from the positive (NULL for LABEL) */
+  sr_fwd_term *minus;        /* sorted by term: counts to subtract from the positive (none for LABEL and LLM) */
   uint32_t n_minus;
 } sr_pair;
 
@@ -46,6 +47,7 @@ typedef struct sr_pairs {
   size_t n, cap;
   size_t by_kind[SR_PQ_NKINDS];
   size_t skipped_short, excluded;
+  size_t labelled_excluded;  /* labelled lines skipped because their skill is excluded */
 } sr_pairs;
 
 typedef struct sr_pairs_opts {
@@ -54,12 +56,16 @@ typedef struct sr_pairs_opts {
   double desc_ratio;         /* share of DESC queries among entries without a WHEN section */
   double heldout;            /* share of pairs held out */
   double reranker_share;     /* share of pairs kept for the reranker only */
-  const char *labelled_path; /* JSONL of {"query": .., "skill_id"|"id": ..}, or NULL */
+  /* JSONL files of {"query": .., "skill_id"|"id": .., optional "source": "llm"}, read in this order;
+   * a line whose skill is excluded is skipped (counted in labelled_excluded) */
+  const char *const *labelled_paths;
+  size_t n_labelled;
   const char *const *exclude_ids;  /* never used as positives (benchmark ground truth and copies) */
   size_t n_exclude;
 } sr_pairs_opts;
 
-/* Builds pairs over ix. The encoder gives the query terms' buckets. */
+/* Builds pairs over ix. The encoder gives the query terms' buckets. Fails (naming file:line) on a
+ * labelled line that is not {"query": string, "skill_id": string} or whose id is not in the index. */
 sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_opts *o, sr_pairs *out, sr_error *err);
 void sr_pairs_free(sr_pairs *p);
 

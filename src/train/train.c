@@ -99,7 +99,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
                 "\"reranker\":{\"loss\":\"%s\",\"list\":%zu,\"hidden\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
                 "\"data\":{\"catalog_entries\":%u,\"pairs_encoder\":%zu,\"pairs_reranker\":%zu,\"pairs_heldout\":%zu,"
-                "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"seed\":%llu},"
+                "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"llm\":%zu,\"seed\":%llu},"
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
@@ -108,7 +108,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_list, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
                 r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
-                r->by_kind[SR_PQ_LABEL], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
+                r->by_kind[SR_PQ_LABEL], r->by_kind[SR_PQ_LLM], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
                 r->heldout_dense_hit1, r->heldout_dense_mrr, r->heldout_dense_r50, r->heldout_rr_hit1,
                 r->heldout_rr_mrr, r->heldout_shortlist_recall, r->seconds);
   return sr_buf_take(&b);
@@ -153,9 +153,10 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     else rep->pairs_train++;
   }
   memcpy(rep->by_kind, t.pairs.by_kind, sizeof rep->by_kind);
-  sr_train_log(&t, "pairs: %zu encoder + %zu reranker + %zu held out (when %zu, span %zu, desc %zu, labelled %zu; %zu excluded entries)",
+  sr_train_log(&t, "pairs: %zu encoder + %zu reranker + %zu held out (when %zu, span %zu, desc %zu, labelled %zu, llm %zu; %zu excluded entries, %zu labelled lines of excluded entries skipped)",
                rep->pairs_train, rep->pairs_reranker, rep->pairs_heldout, rep->by_kind[SR_PQ_WHEN], rep->by_kind[SR_PQ_SPAN],
-               rep->by_kind[SR_PQ_DESC], rep->by_kind[SR_PQ_LABEL], t.pairs.excluded);
+               rep->by_kind[SR_PQ_DESC], rep->by_kind[SR_PQ_LABEL], rep->by_kind[SR_PQ_LLM], t.pairs.excluded,
+               t.pairs.labelled_excluded);
   if (!rep->pairs_train) {
     st = sr_fail(err, SR_ERR_ARG, "train: no training pairs could be made from this catalog");
     goto done;

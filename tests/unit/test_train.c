@@ -419,7 +419,9 @@ static void test_training_bad_input(void) {
   FILE *fp = fopen(pairs, "w");
   fputs("{\"query\": \"t3w1 t3w2\", \"skill_id\": \"syn/3\"}\n{\"query\": 5, \"skill_id\": \"syn/3\"}\n", fp);
   fclose(fp);
-  o.pairs.labelled_path = pairs;
+  const char *paths[] = {pairs};
+  o.pairs.labelled_paths = paths;
+  o.pairs.n_labelled = 1;
   CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_FORMAT);
   CHECK_MSG(strstr(err.msg, "pairs.jsonl:2") != NULL, "message: %s", err.msg);
   fp = fopen(pairs, "w");
