@@ -82,8 +82,11 @@ static int serve_mcp(sr_serve_state *st, float min_score) {
     fprintf(stderr, "skillrouter serve: %s\n", err.msg);
     return 1;
   }
-  sr_status rc = sr_mcp_serve_stdio(m, stdin, stdout, NULL, &err);
+  volatile int stop = 0;
+  cli_catch_interrupt(&stop);  /* SIGINT/SIGTERM: answer the message in hand, then exit 0 */
+  sr_status rc = sr_mcp_serve_stdio(m, stdin, stdout, &stop, &err);
   sr_mcp_free(m);
+  if (stop && rc == SR_OK) fprintf(stderr, "skillrouter serve: shutting down\n");
   if (rc != SR_OK) fprintf(stderr, "skillrouter serve: %s\n", err.msg);
   return rc == SR_OK ? 0 : 1;
 }

@@ -51,6 +51,8 @@ static const char USAGE[] =
     "reranker:\n"
     "  --rr-loss listwise|pointwise   (listwise)\n"
     "  --rr-list N          candidates from each first-stage list (20)\n"
+    "  --rr-keep-copies     keep the positive's copies (same name, or holding the query's text) in\n"
+    "                       the training lists as negatives (ablation; held-out lists drop them)\n"
     "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (30, 32, 0.002, 1)\n"
     "  --no-reranker        train the bi-encoder only\n"
     "other:\n"
@@ -90,6 +92,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = true; continue; }
     if (!strcmp(a, "--no-filter")) { o.filter = false; continue; }
     if (!strcmp(a, "--no-reranker")) { o.train_reranker = false; continue; }
+    if (!strcmp(a, "--rr-keep-copies")) { o.rr_drop_copies = false; continue; }
     if (!val) {
       fprintf(stderr, "skillrouter train: unknown option or missing value: %s (see --help)\n", a);
       return 2;

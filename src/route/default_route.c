@@ -13,6 +13,8 @@
 #include "route/query_bag.h"
 #include "util/parallel.h"
 
+#define SR_DEFAULT_MAX_CAND 1024  /* shortlist size limit (lexical + dense lists of at most half each) */
+
 struct sr_default_router {
   const sr_index *ix;
   const sr_default_model *m;
@@ -26,7 +28,7 @@ struct sr_default_router {
   float *qv;
   sr_result *lex, *dense;
   size_t cap_res;
-  float *scores;
+  sr_result *ranked;         /* [SR_DEFAULT_MAX_CAND] the shortlist with its scores */
   float *own_vecs;           /* computed in memory when the index has none for this model */
   sr_vec_info own_info;
   sr_vec_view view;
@@ -87,9 +89,9 @@ void sr_default_router_free(sr_default_router *r) {
   sr_ltr_list_free(&r->list);
   free(r->qrows);
   free(r->qv);
+  free(r->ranked);
   free(r->lex);
   free(r->dense);
-  free(r->scores);
   free(r->own_vecs);
   free(r);
 }
@@ -112,7 +114,8 @@ sr_status sr_default_router_new(const sr_index *ix, const sr_default_model *m, c
     return st;
   }
   r->qv = malloc(m->enc.dim * sizeof *r->qv);
-  if (!r->qv) {
+  r->ranked = malloc(SR_DEFAULT_MAX_CAND * sizeof *r->ranked);
+  if (!r->qv || !r->ranked) {
     sr_default_router_free(r);
     return sr_fail(err, SR_ERR_NOMEM, "default router: out of memory");
   }
@@ -151,12 +154,10 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
   if (want > r->cap_res) {
     free(r->lex);
     free(r->dense);
-    free(r->scores);
     r->lex = malloc(want * sizeof *r->lex);
     r->dense = malloc(want * sizeof *r->dense);
-    r->scores = malloc(2 * want * sizeof *r->scores);
     r->cap_res = want;
-    if (!r->lex || !r->dense || !r->scores) {
+    if (!r->lex || !r->dense) {
       r->cap_res = 0;
       return sr_fail(err, SR_ERR_NOMEM, "default router: out of memory");
     }
@@ -187,9 +188,9 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
   double t2 = now_ms();
   /* candidates: lexical top-L, then dense top-L not already in */
   size_t nc = 0;
-  uint32_t cand[1024];
-  int32_t lr[1024], dr[1024];
-  if (L > 512) L = 512;
+  uint32_t cand[SR_DEFAULT_MAX_CAND];
+  int32_t lr[SR_DEFAULT_MAX_CAND], dr[SR_DEFAULT_MAX_CAND];
+  if (L > SR_DEFAULT_MAX_CAND / 2) L = SR_DEFAULT_MAX_CAND / 2;
   for (size_t i = 0; i < n_lex && i < L; i++) {
     cand[nc] = r->lex[i].id;
     lr[nc] = (int32_t)i;
@@ -206,7 +207,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
       dr[c] = (int32_t)i;
     }
   }
-  sr_result *ranked = (sr_result *)r->scores; /* reuse: 2*want floats ≥ want results */
+  sr_result *ranked = r->ranked;  /* every candidate of the shortlist is scored, then sorted */
   size_t n = 0;
   if (r->m->has_rr && !r->o.no_rerank && nc > 0) {
     if ((st = sr_ltr_list_begin(&r->list, r->ix, r->bag.terms, r->bag.n, nc, sr_bm25f_defaults().max_df_ratio, err)) !=
@@ -224,13 +225,13 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     double avg[3];
     sr_index_avg_field_lens(r->ix, avg);
     sr_ltr_features(l, &bp, sr_index_count(r->ix), avg);
-    float sc[1024];
+    float sc[SR_DEFAULT_MAX_CAND];
     sr_ltr_score(&r->m->rr, l, sc);
-    for (size_t c = 0; c < nc && n < want; c++) ranked[n++] = (sr_result){cand[c], sc[c]};
+    for (size_t c = 0; c < nc; c++) ranked[n++] = (sr_result){cand[c], sc[c]};
     qsort(ranked, n, sizeof *ranked, cmp_score);
   } else {
     /* reciprocal-rank fusion of the two lists (k = 60) */
-    for (size_t c = 0; c < nc && n < want; c++) {
+    for (size_t c = 0; c < nc; c++) {
       float s = 0;
       if (lr[c] >= 0) s += 1.0f / (60.0f + (float)lr[c] + 1);
       if (dr[c] >= 0) s += 1.0f / (60.0f + (float)dr[c] + 1);

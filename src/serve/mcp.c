@@ -174,6 +174,7 @@ sr_status sr_mcp_serve_stdio(sr_mcp *m, FILE *in, FILE *out, volatile int *stop,
   sr_status rc = SR_OK;
   while (!eof && !(stop && *stop)) {
     int c = getc(in);
+    if (c == EOF && stop && *stop) break;  /* a signal interrupted the read: drop any partial line */
     if (c == EOF) {
       eof = true;
       if (!line.len && !too_long) break;
@@ -200,6 +201,6 @@ sr_status sr_mcp_serve_stdio(sr_mcp *m, FILE *in, FILE *out, volatile int *stop,
     }
   }
   sr_buf_free(&line);
-  if (rc == SR_OK && ferror(in)) rc = sr_fail(err, SR_ERR_IO, "mcp: read failed");
+  if (rc == SR_OK && ferror(in) && !(stop && *stop)) rc = sr_fail(err, SR_ERR_IO, "mcp: read failed");
   return rc;
 }

@@ -48,8 +48,10 @@ void sr_mcp_free(sr_mcp *m);
 sr_status sr_mcp_handle(sr_mcp *m, const char *msg, size_t len, char **response, sr_error *err);
 
 /* Reads newline-delimited messages from `in` and writes each reply plus "\n" to `out` (flushed),
- * until EOF or until *stop becomes non-zero (checked between messages; may be NULL). Fails with
- * SR_ERR_IO when writing fails. */
+ * until EOF or until *stop becomes non-zero (may be NULL): checked between messages and when a read
+ * returns early (a signal handler that sets *stop interrupts a blocking read when installed without
+ * SA_RESTART); a message being handled is answered first, a partial line is dropped, and the return
+ * is SR_OK. Fails with SR_ERR_IO when reading (other than by such an interruption) or writing fails. */
 sr_status sr_mcp_serve_stdio(sr_mcp *m, FILE *in, FILE *out, volatile int *stop, sr_error *err);
 
 #endif

@@ -218,7 +218,33 @@ void sr_pairs_free(sr_pairs *p) {
     free(p->v[i].minus);
   }
   free(p->v);
+  free(p->group_start);
+  free(p->group_doc);
   memset(p, 0, sizeof *p);
+}
+
+bool sr_pairs_group_has(const sr_pairs *ps, size_t i, uint32_t d) {
+  uint32_t g = ps->v[i].group;
+  for (uint32_t k = ps->group_start[g]; k < ps->group_start[g + 1]; k++)
+    if (ps->group_doc[k] == d) return true;
+  return false;
+}
+
+/* Fills group_start/group_doc from every pair's group (counting sort, pairs in order). */
+static sr_status finish_groups(sr_pairs *ps, sr_error *err) {
+  ps->group_start = calloc((size_t)ps->n_groups + 2, sizeof *ps->group_start);
+  ps->group_doc = malloc((ps->n ? ps->n : 1) * sizeof *ps->group_doc);
+  uint32_t *cur = malloc(((size_t)ps->n_groups + 1) * sizeof *cur);
+  if (!ps->group_start || !ps->group_doc || !cur) {
+    free(cur);
+    return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
+  }
+  for (size_t i = 0; i < ps->n; i++) ps->group_start[ps->v[i].group + 1]++;
+  for (uint32_t g = 0; g < ps->n_groups; g++) ps->group_start[g + 1] += ps->group_start[g];
+  memcpy(cur, ps->group_start, (size_t)ps->n_groups * sizeof *cur);
+  for (size_t i = 0; i < ps->n; i++) ps->group_doc[cur[ps->v[i].group]++] = ps->v[i].doc;
+  free(cur);
+  return SR_OK;
 }
 
 static int cmp_fwd(const void *a, const void *b) {
@@ -228,7 +254,7 @@ static int cmp_fwd(const void *a, const void *b) {
 
 /* Resolves the query's terms and, unless LABEL or LLM, the per-field counts to subtract from the positive. */
 static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, const sr_index *ix, const sr_senc *enc,
-                          uint32_t doc, sr_pair_kind kind, char *query, int split, sr_error *err) {
+                          uint32_t doc, sr_pair_kind kind, char *query, int split, uint32_t group, sr_error *err) {
   sr_status st = sr_query_bag_fill(bag, an, ix, enc, query, strlen(query), err);
   if (st != SR_OK) {
     free(query);
@@ -249,6 +275,7 @@ static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, cons
   p->doc = doc;
   p->kind = (uint8_t)kind;
   p->split = (uint8_t)split;
+  p->group = group;
   p->query = query;
   p->q = malloc((bag->n ? bag->n : 1) * sizeof *p->q);
   p->minus = malloc((bag->n ? bag->n : 1) * sizeof *p->minus);
@@ -277,6 +304,37 @@ static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, cons
   return SR_OK;
 }
 
+/* The labelled pairs of each group as a chain (for the duplicate check): next[i] = the group's next
+ * pair after i; tail[i] (valid at a group's first pair) = its last pair. Owned by sr_pairs_build. */
+typedef struct group_links {
+  uint32_t *next, *tail;
+  size_t cap;
+} group_links;
+
+/* Records pair ps->n - 1 as the newest member of the group that starts at `first` (UINT32_MAX: it
+ * starts a group). */
+static sr_status group_link(group_links *gl, const sr_pairs *ps, uint32_t first, sr_error *err) {
+  size_t i = ps->n - 1;
+  if (i >= gl->cap) {
+    size_t cap = gl->cap ? gl->cap * 2 : 1024;
+    while (cap <= i) cap *= 2;
+    uint32_t *n2 = realloc(gl->next, cap * sizeof *n2);
+    if (n2) gl->next = n2;
+    uint32_t *t2 = n2 ? realloc(gl->tail, cap * sizeof *t2) : NULL;
+    if (!n2 || !t2) return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
+    gl->tail = t2;
+    gl->cap = cap;
+  }
+  gl->next[i] = UINT32_MAX;
+  if (first == UINT32_MAX) {
+    gl->tail[i] = (uint32_t)i;
+  } else {
+    gl->next[gl->tail[first]] = (uint32_t)i;
+    gl->tail[first] = (uint32_t)i;
+  }
+  return SR_OK;
+}
+
 static int pick_split(sr_rng *r, const sr_pairs_opts *o) {
   double u = sr_rng_unit(r);
   if (u < o->heldout) return SR_SPLIT_HELDOUT;
@@ -286,7 +344,7 @@ static int pick_split(sr_rng *r, const sr_pairs_opts *o) {
 
 static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, const sr_index *ix,
                                const sr_senc *enc, const char *path, const uint8_t *excluded, sr_rng *r,
-                               const sr_pairs_opts *o, sr_error *err) {
+                               const sr_pairs_opts *o, sr_strmap *seen, group_links *gl, sr_error *err) {
   char *data;
   size_t len;
   sr_status st = sr_read_file(path, (size_t)1 << 31, &data, &len, err);
@@ -323,13 +381,30 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
       cJSON_Delete(j);
       continue;
     }
+    /* the same query with several right answers: one group, one split (no held-out leak) */
+    uint32_t first;
+    bool dup = false;
+    if (sr_strmap_get(seen, q->valuestring, strlen(q->valuestring), &first)) {
+      for (uint32_t k = first; k != UINT32_MAX && !dup; k = gl->next[k]) dup = ps->v[k].doc == doc;
+      if (dup) {
+        ps->labelled_duplicates++;
+        cJSON_Delete(j);
+        continue;
+      }
+    }
     char *query = strdup(q->valuestring);
     cJSON_Delete(j);
     if (!query) {
       free(data);
       return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
     }
-    st = add_pair(ps, bag, an, ix, enc, doc, kind, query, pick_split(r, o), err);
+    bool known = sr_strmap_get(seen, query, strlen(query), &first);
+    int split = known ? ps->v[first].split : pick_split(r, o);
+    uint32_t group = known ? ps->v[first].group : ps->n_groups++;
+    st = add_pair(ps, bag, an, ix, enc, doc, kind, query, split, group, err);
+    if (st == SR_OK && !known && !sr_strmap_put(seen, ps->v[ps->n - 1].query, strlen(query), (uint32_t)(ps->n - 1), NULL, NULL))
+      st = sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
+    if (st == SR_OK) st = group_link(gl, ps, known ? first : UINT32_MAX, err);
     if (st != SR_OK) {
       free(data);
       return sr_error_prefix(err, "%s:%zu", path, line);
@@ -346,6 +421,8 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
   uint32_t *order = malloc((n ? n : 1) * sizeof *order);
   sr_analyzer *an = NULL;
   sr_query_bag bag = SR_QUERY_BAG_INIT;
+  sr_strmap seen = SR_STRMAP_INIT;   /* labelled query text → its first pair */
+  group_links gl = {0};
   sr_status st = SR_OK;
   if (!excluded || !order) {
     st = sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
@@ -390,12 +467,16 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
       continue;
     }
     int split = pick_split(&r, o);
-    if ((st = add_pair(out, &bag, an, ix, enc, d, kind, q, split, err)) != SR_OK) goto done;
+    if ((st = add_pair(out, &bag, an, ix, enc, d, kind, q, split, out->n_groups++, err)) != SR_OK) goto done;
     made++;
   }
   for (size_t i = 0; i < o->n_labelled && st == SR_OK; i++)
-    st = read_labelled(out, &bag, an, ix, enc, o->labelled_paths[i], excluded, &r, o, err);
+    st = read_labelled(out, &bag, an, ix, enc, o->labelled_paths[i], excluded, &r, o, &seen, &gl, err);
+  if (st == SR_OK) st = finish_groups(out, err);
 done:
+  sr_strmap_free(&seen);
+  free(gl.next);
+  free(gl.tail);
   sr_query_bag_free(&bag);
   sr_analyzer_free(an);
   free(excluded);

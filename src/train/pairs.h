@@ -40,6 +40,8 @@ typedef struct sr_pair {
   uint32_t nq;
   sr_fwd_term *minus;        /* sorted by term: counts to subtract from the positive (none for LABEL and LLM) */
   uint32_t n_minus;
+  uint32_t group;            /* pairs with the same labelled query text share a group (and a split);
+                              * every pseudo-query is a group of its own */
 } sr_pair;
 
 typedef struct sr_pairs {
@@ -48,7 +50,16 @@ typedef struct sr_pairs {
   size_t by_kind[SR_PQ_NKINDS];
   size_t skipped_short, excluded;
   size_t labelled_excluded;  /* labelled lines skipped because their skill is excluded */
+  size_t labelled_duplicates;  /* labelled lines repeating an earlier (query, skill) */
+  /* the positives of each group: group g's entries are group_doc[group_start[g] .. group_start[g + 1]);
+   * a query with several right answers (a multi-tool task) is one group with several positives */
+  uint32_t n_groups;
+  uint32_t *group_start;     /* [n_groups + 1] */
+  uint32_t *group_doc;       /* [n] */
 } sr_pairs;
+
+/* True when entry d is a positive of pair i's group (i's own positive included). */
+bool sr_pairs_group_has(const sr_pairs *ps, size_t i, uint32_t d);
 
 typedef struct sr_pairs_opts {
   uint64_t seed;

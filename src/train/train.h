@@ -42,6 +42,10 @@ typedef struct sr_train_opts {
   uint32_t rr_hidden;
   float rr_lr, rr_tau;
   sr_rr_loss rr_loss;
+  /* drop the positive's copies (same normalised name, or holding the query's source text) from the
+   * reranker's training lists (true; false = keep them as negatives, the ablation). Held-out lists
+   * always drop them, so held-out figures compare across this option. */
+  bool rr_drop_copies;
   int threads;               /* 0 = all cores */
   const char *checkpoint_path;  /* model written after every epoch (atomically), or NULL */
   /* progress lines (one per phase step/epoch), or NULL */
@@ -59,6 +63,8 @@ typedef struct sr_train_report {
   size_t fn_same_name, fn_jaccard, fn_cosine, negatives;
   double heldout_lex_hit1, heldout_lex_mrr;      /* BM25F alone on held-out pseudo-queries */
   double heldout_dense_hit1, heldout_dense_mrr, heldout_dense_r50;
+  size_t rr_copies_name, rr_copies_text;         /* candidates dropped from reranker lists as copies */
+  size_t rr_copies_group;                        /* ... as other right answers of the same labelled query */
   double heldout_rr_hit1, heldout_rr_mrr, heldout_shortlist_recall;
   double seconds;
 } sr_train_report;

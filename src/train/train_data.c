@@ -410,7 +410,7 @@ static void neg_one(void *ctx, size_t i, int tid) {
 #define TRY_ADD(c)                                                                       \
   do {                                                                                   \
     uint32_t c_ = (c);                                                                   \
-    bool dup_ = c_ == p->doc;                                                            \
+    bool dup_ = c_ == p->doc || sr_pairs_group_has(&t->pairs, i, c_);                     \
     for (int q_ = 0; q_ < m && !dup_; q_++) dup_ = out[q_] == c_;                        \
     if (dup_) break;                                                                     \
     int fn_ = filter ? false_negative(t, p->doc, c_, ptri, np, j->use_dense) : 0;        \

@@ -125,7 +125,7 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
       uint32_t pos_doc = it[nb + i].doc;
       for (size_t j = 0; j < nd; j++) {
         const item *dj = &it[nb + j];
-        bool masked = j != i && dj->doc == pos_doc;
+        bool masked = j != i && (dj->doc == pos_doc || sr_pairs_group_has(&t->pairs, bp[i], dj->doc));
         float s = 0;
         if (!masked)
           for (size_t c = 0; c < dim; c++) s += it[i].v[c] * dj->v[c];

@@ -4,6 +4,7 @@
  * rr_tau) or, as the ablation, the pointwise logistic loss. Lists without the positive are not trained
  * on (their loss has no target); on held-out pairs they count as misses. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@
 
 typedef struct lists {
   size_t n;                  /* lists (= pairs) */
-  size_t *start;             /* [n + 1] into feat rows */
+  size_t *start;             /* [n + 1] into feat rows (room reserved per list) */
+  uint32_t *len;             /* [n] candidates kept in each list (≤ start[i + 1] - start[i]) */
   int32_t *pos;              /* [n] index of the positive inside its list, -1 = absent */
   float *feat;               /* [rows * SR_LTR_NFEAT] */
 } lists;
@@ -25,7 +27,79 @@ typedef struct build_job {
   sr_ltr_list l[64];
   sr_status st[64];
   sr_error err[64];
+  size_t copies_name[64], copies_text[64];  /* candidates dropped as copies of the positive */
+  size_t copies_group[64];   /* candidates dropped as other right answers of the same query */
 } build_job;
+
+/* True when candidate k of l holds (nearly) all of the pseudo-query's source text: Σ min(tf, count in
+ * the source) over the kept query terms ≥ 90% of Σ count. Such a candidate (a copy of the positive in
+ * another repository) matches the query better than the positive itself, whose copy of the text was
+ * subtracted. */
+static bool holds_query_text(const sr_ltr_list *l, size_t k, const sr_fwd_term *minus, size_t n_minus) {
+  if (!minus || !n_minus) return false;
+  const uint16_t *tf = &l->tf[k * l->nq * 3];
+  double want = 0, have = 0;
+  size_t m = 0;
+  for (size_t b = 0; b < l->nq; b++) {
+    while (m < n_minus && minus[m].term < l->qterm[b]) m++;
+    if (m == n_minus || minus[m].term != l->qterm[b]) continue;
+    double c = (double)minus[m].tf_name + minus[m].tf_desc + minus[m].tf_body;
+    double x = (double)tf[b * 3] + tf[b * 3 + 1] + tf[b * 3 + 2];
+    want += c;
+    have += x < c ? x : c;
+  }
+  return want > 0 && have >= 0.9 * want;
+}
+
+/* Removes the positive's copies from the list (same normalised name, or holding the query's source
+ * text) and the other right answers of the same labelled query: they are neither right nor wrong answers, and as negatives they teach the network to distrust
+ * the best matches. Ranks of the remaining candidates are renumbered as if the copies were not in the
+ * catalog. The copies are dropped only when `copies` (other right answers always are). Returns the new
+ * index of the positive (-1 when absent). */
+static int32_t drop_copies(build_job *j, int tid, size_t i, const sr_pair *p, sr_ltr_list *l, bool copies) {
+  tctx *t = j->t;
+  size_t nq3 = l->nq * 3, w = 0;
+  int32_t pos = -1;
+  bool drop[2 * SR_TRAIN_LIST] = {false};
+  for (size_t k = 0; k < l->n; k++) {
+    uint32_t d = l->doc[k];
+    if (d == p->doc) continue;
+    if (sr_pairs_group_has(&t->pairs, i, d)) {
+      drop[k] = true;
+      j->copies_group[tid]++;
+    } else if (!copies) {
+      continue;
+    } else if (t->norm_name[p->doc][0] && !strcmp(t->norm_name[p->doc], t->norm_name[d])) {
+      drop[k] = true;
+      j->copies_name[tid]++;
+    } else if (holds_query_text(l, k, p->minus, p->n_minus)) {
+      drop[k] = true;
+      j->copies_text[tid]++;
+    }
+  }
+  for (size_t k = 0; k < l->n; k++) {
+    if (drop[k]) continue;
+    int32_t lr = l->lex_rank[k], dr = l->dense_rank[k];
+    int32_t nl = lr, nd = dr;
+    for (size_t c = 0; c < l->n; c++) {
+      if (!drop[c]) continue;
+      if (lr >= 0 && l->lex_rank[c] >= 0 && l->lex_rank[c] < lr) nl--;
+      if (dr >= 0 && l->dense_rank[c] >= 0 && l->dense_rank[c] < dr) nd--;
+    }
+    if (w != k) {
+      l->doc[w] = l->doc[k];
+      memmove(&l->tf[w * nq3], &l->tf[k * nq3], nq3 * sizeof *l->tf);
+      memcpy(&l->len[w * 3], &l->len[k * 3], 3 * sizeof *l->len);
+      l->cosine[w] = l->cosine[k];
+    }
+    l->lex_rank[w] = nl;
+    l->dense_rank[w] = nd;
+    if (l->doc[w] == p->doc) pos = (int32_t)w;
+    w++;
+  }
+  l->n = w;
+  return pos;
+}
 
 static void build_one(void *ctx, size_t i, int tid) {
   build_job *j = ctx;
@@ -71,9 +145,11 @@ static void build_one(void *ctx, size_t i, int tid) {
     if (cand[k] == p->doc) j->L->pos[i] = (int32_t)k;
   }
   sr_ltr_gather_forward(l, t->fwd, p->doc, p->minus, p->n_minus);
+  j->L->pos[i] = drop_copies(j, tid, i, p, l, p->split == SR_SPLIT_HELDOUT || t->o->rr_drop_copies);
+  j->L->len[i] = (uint32_t)l->n;
   sr_bm25f_params bp = sr_bm25f_defaults();
   sr_ltr_features(l, &bp, t->n_docs, t->fwd->avg_field_len);
-  memcpy(&j->L->feat[j->L->start[i] * SR_LTR_NFEAT], l->feat, n * SR_LTR_NFEAT * sizeof(float));
+  memcpy(&j->L->feat[j->L->start[i] * SR_LTR_NFEAT], l->feat, l->n * SR_LTR_NFEAT * sizeof(float));
 }
 
 static size_t list_len(const tctx *t, size_t i) {
@@ -127,7 +203,7 @@ static void evaluate(const tctx *t, const lists *L, const sr_ltr *m, double *hit
     n++;
     if (L->pos[i] < 0) continue;
     present++;
-    size_t len = L->start[i + 1] - L->start[i];
+    size_t len = L->len[i];
     const float *X = &L->feat[L->start[i] * SR_LTR_NFEAT];
     float ps = forward(m, &X[(size_t)L->pos[i] * SR_LTR_NFEAT], a);
     size_t rank = 0;
@@ -150,9 +226,11 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   L.n = t->pairs.n;
   L.start = malloc((L.n + 1) * sizeof *L.start);
   L.pos = malloc((L.n + 1) * sizeof *L.pos);
-  if (!L.start || !L.pos) {
+  L.len = calloc(L.n + 1, sizeof *L.len);
+  if (!L.start || !L.pos || !L.len) {
     free(L.start);
     free(L.pos);
+    free(L.len);
     return sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
   }
   L.start[0] = 0;
@@ -178,6 +256,16 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     sr_ltr_list_free(&bj->l[k]);
   }
   if (st != SR_OK) goto done;
+  {
+    size_t cn = 0, ct = 0, cg = 0;
+    for (int k = 0; k < 64; k++) cn += bj->copies_name[k], ct += bj->copies_text[k], cg += bj->copies_group[k];
+    t->rep->rr_copies_name = cn;
+    t->rep->rr_copies_text = ct;
+    t->rep->rr_copies_group = cg;
+    sr_train_log(t, "reranker lists: dropped %zu other right answers of the same query, %zu copies of the positive "
+                 "(same name %zu, holding the query's text %zu)%s",
+                 cg, cn + ct, cn, ct, o->rr_drop_copies ? "" : " from held-out lists only");
+  }
   /* standardisation over the training rows */
   if ((st = sr_ltr_init(rr, o->rr_hidden, o->seed, err)) != SR_OK) goto done;
   {
@@ -185,7 +273,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     size_t cnt = 0;
     for (size_t i = 0; i < L.n; i++) {
       if (t->pairs.v[i].split != SR_SPLIT_RERANKER) continue;
-      for (size_t r = L.start[i]; r < L.start[i + 1]; r++, cnt++)
+      for (size_t r = L.start[i]; r < L.start[i] + L.len[i]; r++, cnt++)
         for (int f = 0; f < SR_LTR_NFEAT; f++) {
           double x = L.feat[r * SR_LTR_NFEAT + f];
           sum[f] += x;
@@ -197,9 +285,10 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
       rr->mean[f] = (float)mu;
       rr->std[f] = var > 1e-12 ? (float)sqrt(var) : 1.0f;
     }
-    for (size_t r = 0; r < rows; r++)
-      for (int f = 0; f < SR_LTR_NFEAT; f++)
-        L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
+    for (size_t i = 0; i < L.n; i++)
+      for (size_t r = L.start[i]; r < L.start[i] + L.len[i]; r++)
+        for (int f = 0; f < SR_LTR_NFEAT; f++)
+          L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
   }
   /* parameters as one flat vector for Adam: w1, b1, w2, b2 */
   size_t H = rr->hidden, nw1 = H * SR_LTR_NFEAT, np = nw1 + 2 * H + 1;
@@ -210,7 +299,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   opt.n = np;
   size_t max_len = 1;
   for (size_t i = 0; i < L.n; i++)
-    if (L.start[i + 1] - L.start[i] > max_len) max_len = L.start[i + 1] - L.start[i];
+    if (L.len[i] > max_len) max_len = L.len[i];
   a = malloc(max_len * H * sizeof *a);
   ds = malloc(max_len * sizeof *ds);
   uint32_t *order = malloc((L.n + 1) * sizeof *order);
@@ -244,7 +333,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
       memset(grad, 0, np * sizeof *grad);
       size_t nb = n_train - b0 < lists_per_step ? n_train - b0 : lists_per_step;
       for (size_t bi = 0; bi < nb; bi++) {
-        size_t li = order[b0 + bi], len = L.start[li + 1] - L.start[li];
+        size_t li = order[b0 + bi], len = L.len[li];
         const float *X = &L.feat[L.start[li] * SR_LTR_NFEAT];
         float mx = -1e30f;
         for (size_t k = 0; k < len; k++) {
@@ -304,6 +393,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
 done:
   free(L.start);
   free(L.pos);
+  free(L.len);
   free(L.feat);
   free(bj);
   free(grad);

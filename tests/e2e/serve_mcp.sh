@@ -96,6 +96,22 @@ assert not r[0]["result"]["isError"] and r[1]["result"]["isError"], r
 assert r[2]["result"]["structuredContent"]["tools"][0]["name"]=="get_alerts"' $T_DIR/live.out
 t_check "reload messages on stderr" grep -q 'reload failed, keeping the current index' $T_DIR/live.err
 
+# SIGTERM while waiting on stdin: a clean exit 0 after answering what it was sent
+mkfifo $T_DIR/term.in
+timeout 60 $SR serve --mcp -i $idx < $T_DIR/term.in > $T_DIR/term.out 2> $T_DIR/term.err &
+tpid=$!
+exec 4> $T_DIR/term.in
+echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' >&4
+for i in $(seq 1 100); do [ -s $T_DIR/term.out ] && break; sleep 0.1; done
+printf '{"jsonrpc":"2.0","id":2,"method":"too' >&4   # a partial line, then the signal
+sleep 0.3
+kill -TERM $tpid; wait $tpid; trc=$?
+exec 4>&-
+t_check "stdio SIGTERM: exit 0" [ $trc -eq 0 ]
+t_check "stdio SIGTERM: the message sent was answered" grep -q '"id":1' $T_DIR/term.out
+t_check "stdio SIGTERM: the partial line was dropped" [ "$(wc -l < $T_DIR/term.out)" -eq 1 ]
+t_check "stdio SIGTERM: says shutting down, no error" sh -c "grep -q 'shutting down' $T_DIR/term.err && ! grep -qi 'fail' $T_DIR/term.err"
+
 # the official MCP TypeScript SDK over stdio
 sdk=tests/e2e/.node
 if command -v node >/dev/null && { [ -d $sdk/node_modules/@modelcontextprotocol/sdk ] || \

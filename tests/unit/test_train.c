@@ -16,6 +16,7 @@
 #include "train/pairs.h"
 #include "train/train.h"
 #include "train/train_internal.h"
+#include "util/buf.h"
 #include "util/fileio.h"
 #include "util/rng.h"
 
@@ -397,6 +398,21 @@ static void test_training_learns_and_is_deterministic(void) {
     for (size_t i = 1; i < n; i++) CHECK(out[i].score <= out[i - 1].score);
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < i; j++) CHECK(out[i].id != out[j].id);
+    /* a shorter request is a prefix of a longer one: every candidate of the shortlist (lexical and
+     * dense) is scored whatever k is (k once cut the shortlist to its first max(k, list) entries) */
+    size_t mismatched = 0;
+    for (int qi = 0; qi < 200; qi++) {
+      char qb[128];
+      int ta = qi % N_TOPICS, tb = (qi * 7 + 3) % N_TOPICS;
+      snprintf(qb, sizeof qb, "t%dw%d t%dw%d t%dw%d", ta, qi % 30, tb, (qi * 3) % 30, tb, (qi * 11) % 30);
+      sr_result all[40];
+      size_t na = 0, n1 = 0;
+      CHECK_OK(sr_default_route(r, qb, strlen(qb), 40, all, &na, NULL, NULL, NULL, &err), &err);
+      CHECK_OK(sr_default_route(r, qb, strlen(qb), 3, out, &n1, NULL, NULL, NULL, &err), &err);
+      CHECK_INT(n1, 3);
+      for (size_t i = 0; i < n1 && i < na; i++) mismatched += out[i].id != all[i].id;
+    }
+    CHECK_MSG(mismatched == 0, "%zu of 600 top-3 results differ between k=3 and k=40", mismatched);
     CHECK(sr_default_route(r, "\xff\xfe", 2, 5, out, &n, NULL, NULL, NULL, &err) == SR_ERR_FORMAT);
     sr_default_router_free(r);
   }
@@ -439,6 +455,57 @@ static void test_training_bad_input(void) {
   CHECK(strstr(err.msg, "no training pairs") != NULL);
 }
 
+/* labelled lines sharing a query are one group with several positives, in one split; a repeated
+ * (query, skill) line is counted and skipped; training drops the group's other right answers from a
+ * pair's reranker list instead of treating them as wrong, and drops the positive's copies */
+static void test_label_groups(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  const char *path = tmp_path("groups.jsonl");
+  sr_buf b = SR_BUF_INIT;
+  for (int g = 0; g < 60; g++)
+    for (int k = 0; k < 3; k++)  /* three right answers per query: skills of the same topic */
+      sr_buf_printf(&b, "{\"query\": \"t%dw1 t%dw2 t%dw3 task %d\", \"skill_id\": \"syn/%d\"}\n", g % N_TOPICS,
+                    g % N_TOPICS, g % N_TOPICS, g, g % N_TOPICS + N_TOPICS * k);
+  sr_buf_printf(&b, "{\"query\": \"t0w1 t0w2 t0w3 task 0\", \"skill_id\": \"syn/0\"}\n");  /* repeat */
+  test_write_file(path, b.data);
+  sr_buf_free(&b);
+  const char *paths[] = {path};
+  sr_pairs_opts po = {.seed = 3, .n_queries = 0, .heldout = 0.2, .reranker_share = 0.3, .labelled_paths = paths,
+                      .n_labelled = 1};
+  sr_pairs ps;
+  CHECK_OK(sr_pairs_build(ix, NULL, &po, &ps, &err), &err);
+  CHECK_INT(ps.n, 180);
+  CHECK_INT(ps.labelled_duplicates, 1);
+  CHECK_INT(ps.n_groups, 60);
+  for (size_t i = 0; i < ps.n; i++) {
+    const sr_pair *p = &ps.v[i];
+    uint32_t g = p->group;
+    CHECK_INT(ps.group_start[g + 1] - ps.group_start[g], 3);
+    CHECK(sr_pairs_group_has(&ps, i, p->doc));
+    for (size_t j = 0; j < ps.n; j++)
+      if (ps.v[j].group == g) {
+        CHECK(ps.v[j].split == p->split);
+        CHECK(!strcmp(ps.v[j].query, p->query));
+      }
+  }
+  uint32_t other;
+  CHECK(sr_index_find(ix, "syn/1", &other));
+  CHECK(!sr_pairs_group_has(&ps, 0, other) || ps.v[0].group == 1);
+  sr_pairs_free(&ps);
+  /* training with the groups: the other right answers are dropped from the reranker's lists */
+  sr_train_opts o = small_opts(2);
+  o.pairs.labelled_paths = paths;
+  o.pairs.n_labelled = 1;
+  sr_default_model m;
+  sr_train_report r;
+  CHECK_OK(sr_train(ix, &o, &m, &r, &err), &err);
+  printf("  groups: %zu other right answers and %zu + %zu copies dropped from reranker lists; held-out Hit@1 %.3f\n",
+         r.rr_copies_group, r.rr_copies_name, r.rr_copies_text, r.heldout_rr_hit1);
+  CHECK(r.rr_copies_group > 0);
+  sr_default_model_free(&m);
+}
+
 int main(void) {
   RUN(test_pq_when);
   RUN(test_pq_span_and_desc);
@@ -449,5 +516,6 @@ int main(void) {
   RUN(test_model_roundtrip_and_corruption);
   RUN(test_training_learns_and_is_deterministic);
   RUN(test_training_bad_input);
+  RUN(test_label_groups);
   return test_summary();
 }
