@@ -3,14 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli/cli_common.h"
 #include "cli/cli_exclude.h"
 #include "cli/commands.h"
+#include "eval/bench_data.h"
 #include "index/index.h"
 #include "route/default_model.h"
 #include "train/query_writer.h"
 #include "train/train.h"
+#include "util/buf.h"
 #include "util/fileio.h"
 
 static const char USAGE[] =
@@ -26,6 +31,9 @@ static const char USAGE[] =
     "  --queries N          pseudo-queries to make, at most one per skill (default 40000)\n"
     "  --pairs FILE         labelled pairs, JSONL {\"query\": .., \"skill_id\": ..} (added to the pseudo-queries;\n"
     "                       lines of excluded skills are skipped)\n"
+    "  --pairs-tasks T --pairs-relevance R   labelled pairs from a benchmark-format set (tasks.jsonl\n"
+    "                       + relevance.json, e.g. a tool benchmark's training split): one pair per\n"
+    "                       (task, ground-truth id); a task's several answers train as one group\n"
     "  --heldout F          share of pairs held out for the Hit@1 reported during training (default 0.05)\n"
     "  --rr-share F         share of pairs the encoder never sees, used to train the reranker (0.25)\n"
     "  --exclude-bench DIR  never train on a benchmark's ground truth: DIR/relevance.json ids, their\n"
@@ -51,14 +59,62 @@ static const char USAGE[] =
     "reranker:\n"
     "  --rr-loss listwise|pointwise   (listwise)\n"
     "  --rr-list N          candidates from each first-stage list (20)\n"
-    "  --rr-keep-copies     keep the positive's copies (same name, or holding the query's text) in\n"
-    "                       the training lists as negatives (ablation; held-out lists drop them)\n"
+    "  --rr-drop-copies     drop the positive's copies (same name, or holding the query's text) from\n"
+    "                       the training lists instead of keeping them as negatives (held-out lists\n"
+    "                       always drop them)\n"
     "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (30, 32, 0.002, 1)\n"
     "  --no-reranker        train the bi-encoder only\n"
     "other:\n"
     "  --threads N          (default: all cores)\n"
     "  --checkpoint FILE    write the model after every encoder epoch\n"
     "  -q, --quiet          no progress lines\n";
+
+/* Writes the (task instruction, ground-truth id) pairs of a benchmark-format labelled set (tasks.jsonl
+ * + relevance.json: core_gt_ids or gt_skill_ids) as labelled JSONL to a new temporary file whose path
+ * goes to path[cap]; a task with several right answers gives one line per answer (training groups
+ * them). Returns the number of pairs, or -1 after printing the error. The caller removes the file. */
+static long bench_pairs_file(const char *tasks, const char *rel, char *path, size_t cap) {
+  sr_error err = {0};
+  sr_bench *b = NULL;
+  if (sr_bench_load(tasks, rel, &b, &err) != SR_OK) {
+    fprintf(stderr, "skillrouter train: %s\n", err.msg);
+    return -1;
+  }
+  const char *tmp = getenv("TMPDIR");
+  snprintf(path, cap, "%s/skillrouter-pairs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = mkstemp(path);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (!f) {
+    fprintf(stderr, "skillrouter train: cannot create a temporary file %s\n", path);
+    if (fd >= 0) close(fd), unlink(path);
+    sr_bench_free(b);
+    return -1;
+  }
+  long n = 0;
+  for (size_t t = 0; t < b->n_tasks; t++) {
+    const sr_bench_task *k = &b->tasks[t];
+    if (!k->instruction) continue;
+    for (size_t g = 0; g < k->gt.n; g++) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "query", k->instruction);
+      cJSON_AddStringToObject(o, "skill_id", k->gt.ids[g]);
+      char *line = cJSON_PrintUnformatted(o);
+      cJSON_Delete(o);
+      if (!line || fprintf(f, "%s\n", line) < 0) n = -2;
+      free(line);
+      if (n < 0) break;
+      n++;
+    }
+    if (n < 0) break;
+  }
+  sr_bench_free(b);
+  if (fclose(f) != 0 || n < 0) {
+    fprintf(stderr, "skillrouter train: writing %s failed\n", path);
+    unlink(path);
+    return -1;
+  }
+  return n;
+}
 
 static void log_line(void *ctx, const char *line) {
   (void)ctx;
@@ -78,7 +134,7 @@ static bool parse_float(const char *flag, const char *v, float *out) {
 
 int cmd_train(int argc, char **argv) {
   sr_train_opts o = sr_train_defaults();
-  const char *index = NULL, *out = NULL, *bench = NULL, *excl = NULL, *pairs = NULL;
+  const char *index = NULL, *out = NULL, *bench = NULL, *excl = NULL, *pairs = NULL, *pairs_tasks = NULL, *pairs_rel = NULL;
   const char *writer_out = NULL, *key_env = NULL;
   sr_qw_opts qw = sr_qw_defaults();
   bool quiet = false;
@@ -92,7 +148,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = true; continue; }
     if (!strcmp(a, "--no-filter")) { o.filter = false; continue; }
     if (!strcmp(a, "--no-reranker")) { o.train_reranker = false; continue; }
-    if (!strcmp(a, "--rr-keep-copies")) { o.rr_drop_copies = false; continue; }
+    if (!strcmp(a, "--rr-drop-copies")) { o.rr_drop_copies = true; continue; }
     if (!val) {
       fprintf(stderr, "skillrouter train: unknown option or missing value: %s (see --help)\n", a);
       return 2;
@@ -102,6 +158,8 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "-i") || !strcmp(a, "--index")) index = val;
     else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
     else if (!strcmp(a, "--pairs")) pairs = val;
+    else if (!strcmp(a, "--pairs-tasks")) pairs_tasks = val;
+    else if (!strcmp(a, "--pairs-relevance")) pairs_rel = val;
     else if (!strcmp(a, "--query-writer")) qw.endpoint = val;
     else if (!strcmp(a, "--writer-model")) qw.model = val;
     else if (!strcmp(a, "--writer-out")) writer_out = val;
@@ -158,6 +216,10 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "skillrouter train: -i INDEX and -o MODEL are required (see --help)\n");
     return 2;
   }
+  if (!pairs_tasks != !pairs_rel) {
+    fprintf(stderr, "skillrouter train: --pairs-tasks and --pairs-relevance go together\n");
+    return 2;
+  }
   if (!qw.endpoint && (qw.model || writer_out || key_env)) {
     fprintf(stderr, "skillrouter train: the --writer-* options need --query-writer URL\n");
     return 2;
@@ -190,10 +252,25 @@ int cmd_train(int argc, char **argv) {
   }
   /* the LLM query writer first; its file joins --pairs as labelled data */
   char default_writer_out[4096];
-  const char *labelled[2];
+  const char *labelled[3];
   size_t n_labelled = 0;
   if (pairs) labelled[n_labelled++] = pairs;
   sr_status st = SR_OK;
+  char bench_pairs[4096] = "";
+  if (pairs_tasks) {
+    long np = bench_pairs_file(pairs_tasks, pairs_rel, bench_pairs, sizeof bench_pairs);
+    if (np < 0) {
+      cli_id_list_free(&ex);
+      sr_index_close(ix);
+      return 1;
+    }
+    if (o.log) {
+      char line[256];
+      snprintf(line, sizeof line, "labelled pairs from %s + %s: %ld", pairs_tasks, pairs_rel, np);
+      o.log(o.log_ctx, line);
+    }
+    labelled[n_labelled++] = bench_pairs;
+  }
   if (qw.endpoint) {
     if (!writer_out) {
       snprintf(default_writer_out, sizeof default_writer_out, "%s.queries.jsonl", out);
@@ -220,6 +297,7 @@ int cmd_train(int argc, char **argv) {
             out, rep.pairs_train, rep.heldout_lex_hit1, rep.heldout_dense_hit1, rep.heldout_rr_hit1, rep.seconds);
   else
     fprintf(stderr, "skillrouter train: %s\n", err.msg);
+  if (bench_pairs[0]) unlink(bench_pairs);
   sr_default_model_free(&m);
   cli_id_list_free(&ex);
   sr_index_close(ix);

@@ -24,7 +24,7 @@ sr_train_opts sr_train_defaults(void) {
   o.neg_cat = 2;
   o.neg_rand = 1;
   o.filter = true;
-  o.rr_drop_copies = true;
+  o.rr_drop_copies = false;
   o.fn_jaccard = 0.6f;
   o.fn_cosine = 0.92f;
   o.buckets = 1u << 18;

@@ -264,7 +264,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     t->rep->rr_copies_group = cg;
     sr_train_log(t, "reranker lists: dropped %zu other right answers of the same query, %zu copies of the positive "
                  "(same name %zu, holding the query's text %zu)%s",
-                 cg, cn + ct, cn, ct, o->rr_drop_copies ? "" : " from held-out lists only");
+                 cg, cn + ct, cn, ct, o->rr_drop_copies ? "" : " (copies from held-out lists only)");
   }
   /* standardisation over the training rows */
   if ((st = sr_ltr_init(rr, o->rr_hidden, o->seed, err)) != SR_OK) goto done;

@@ -22,6 +22,18 @@ import struct,sys; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d
 print(sorted((d[t+24*i:t+24*i+4], struct.unpack_from("<I",d,t+24*i+4)[0]) for i in range(n) if d[t+24*i:t+24*i+4]!=b"META"))' "$1"; }
 t_check "train is deterministic (2 threads vs 1)" [ "$(sections $m)" = "$(sections $T_DIR/m2.srm)" ]
 $SR train -o $m 2>/dev/null; t_check "train without -i is a usage error" [ $? -eq 2 ]
+# labelled pairs from a benchmark-format set (tasks + relevance), several answers per task as one group
+out=$($SR train -i $lex -o $T_DIR/tp.srm --queries 50 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 2 \
+  --heldout 0.2 --rr-share 0.3 --pairs-tasks $ex/tasks.jsonl --pairs-relevance $ex/relevance.json 2>&1); rc=$?
+t_check "train --pairs-tasks/--pairs-relevance: exit 0" [ $rc -eq 0 ]
+np=$($PY -c '
+import json,sys; r=json.load(open(sys.argv[2])); t=[json.loads(l)["task_id"] for l in open(sys.argv[1]) if l.strip()]
+print(sum(len(r[k].get("core_gt_ids", r[k].get("gt_skill_ids", []))) for k in t if k in r))' $ex/tasks.jsonl $ex/relevance.json)
+t_check "train --pairs-tasks: one pair per (task, answer) ($np)" grep -q "labelled pairs from .*: $np\$" <<<"$out"
+t_check "train --pairs-tasks: the pairs are counted as labelled" grep -Eq "labelled [1-9]" <<<"$out"
+t_check "train --pairs-tasks: no temporary file left" bash -c '! ls ${TMPDIR:-/tmp}/skillrouter-pairs-* 2>/dev/null | grep -q .'
+$SR train -i $lex -o $T_DIR/x.srm --pairs-tasks $ex/tasks.jsonl 2>/dev/null
+t_check "--pairs-tasks without --pairs-relevance is a usage error" [ $? -eq 2 ]
 $SR train -i $lex -o $T_DIR/x.srm --negatives 1,2 2>/dev/null; t_check "bad --negatives is a usage error" [ $? -eq 2 ]
 
 err=$(SKILLROUTER_MODEL=$m $SR index $ex/skills $ex/tools/weather.json -o $idx 2>&1)
