@@ -2,7 +2,10 @@
  * responses, cleaning and validating answers, the deterministic sample, resuming from earlier output
  * (a finished run makes no request), and labelled "source": "llm" lines becoming LLM pairs. The HTTP
  * side is tested end to end against tests/tools/mock_chat.c in tests/e2e/write_queries.sh. */
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "index/index.h"
@@ -178,6 +181,18 @@ static void test_plan(void) {
   free(a);
 }
 
+/* A loopback port nothing listens on: one the kernel hands out for a bound (never listening) socket,
+ * released again; 9 (discard) as a fallback. */
+static int closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0), port = 9;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
 static void test_resume(void) {
   sr_index *ix = small_index();
   sr_error err = {0};
@@ -208,7 +223,10 @@ static void test_resume(void) {
    * closed port) and the files are left as they are; a rejected skill counts as done too */
   sr_qw_opts o = sr_qw_defaults();
   o.n_queries = 3;
-  o.endpoint = "http://127.0.0.1:9";
+  char endpoint[64], want_url[96];
+  snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", closed_port());
+  snprintf(want_url, sizeof want_url, "%s/v1/chat/completions", endpoint);
+  o.endpoint = endpoint;
   uint32_t *plan;
   size_t n;
   CHECK_OK(sr_qw_plan(ix, &o, NULL, &plan, &n, NULL, &err), &err);
@@ -229,7 +247,7 @@ static void test_resume(void) {
   /* one more skill: the closed port fails it twice, the run stops with an error naming the URL */
   o.n_queries = 4;
   CHECK(sr_qw_run(ix, &o, out, &rep, &err) == SR_ERR_IO);
-  CHECK_MSG(strstr(err.msg, "http://127.0.0.1:9/v1/chat/completions") != NULL, "%s", err.msg);
+  CHECK_MSG(strstr(err.msg, want_url) != NULL, "%s", err.msg);
   CHECK_INT(rep.requested, 1);
   CHECK_INT(rep.failed, 1);
   CHECK_INT(rep.retries, 1);
