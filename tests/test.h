@@ -60,6 +60,15 @@ static inline const char *test_tmpdir(void) {
   return dir;
 }
 
+/* test_tmpdir()/name in one of 8 rotating buffers (a path stays valid for the next 7 calls). */
+static inline const char *test_tmp_path(const char *name) {
+  static char buf[8][512];
+  static int i;
+  char *p = buf[i++ % 8];
+  snprintf(p, 512, "%s/%s", test_tmpdir(), name);
+  return p;
+}
+
 static inline void test_write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
   if (!f) { perror(path); exit(2); }

@@ -18,13 +18,6 @@
 #define N_ENTRIES 30
 static char g_id[N_ENTRIES][32], g_name[N_ENTRIES][32], g_desc[N_ENTRIES][96], g_body[N_ENTRIES][256];
 
-static const char *tmp_path(const char *name) {
-  static char buf[8][512];
-  static int i;
-  char *p = buf[i++ % 8];
-  snprintf(p, 512, "%s/%s", test_tmpdir(), name);
-  return p;
-}
 
 /* 30 entries "s/0".."s/29" named "tool-N-kit", each with its own words. */
 static sr_index *small_index(void) {
@@ -46,7 +39,7 @@ static sr_index *small_index(void) {
   c.n_entries = c.cap_entries = N_ENTRIES;
   sr_build_opts o = {.analyzer = sr_analyzer_defaults(), .threads = 1};
   sr_error err = {0};
-  const char *path = tmp_path("qw.idx");
+  const char *path = test_tmp_path("qw.idx");
   CHECK_OK(sr_index_build(&c, NULL, &o, path, NULL, &err), &err);
   CHECK_OK(sr_index_open(path, &ix, &err), &err);
   return ix;
@@ -196,7 +189,7 @@ static int closed_port(void) {
 static void test_resume(void) {
   sr_index *ix = small_index();
   sr_error err = {0};
-  const char *path = tmp_path("resume.jsonl");
+  const char *path = test_tmp_path("resume.jsonl");
   test_write_file(path, "{\"query\": \"q one two\", \"skill_id\": \"s/1\", \"source\": \"llm\"}\n"
                         "\n"
                         "{\"query\": \"gone\", \"skill_id\": \"no/such\"}\n"
@@ -213,7 +206,7 @@ static void test_resume(void) {
   CHECK_STR(keep.data, "{\"query\": \"q one two\", \"skill_id\": \"s/1\", \"source\": \"llm\"}\n"
                        "{\"query\": \"q three\", \"skill_id\": \"s/3\"}\n");
   sr_buf_free(&keep);
-  CHECK_OK(sr_qw_load(tmp_path("missing.jsonl"), ix, NULL, done, &keep, &dropped, &err), &err);  /* no file: fine */
+  CHECK_OK(sr_qw_load(test_tmp_path("missing.jsonl"), ix, NULL, done, &keep, &dropped, &err), &err);  /* no file: fine */
   test_write_file(path, "{\"skill_id\": \"s/1\"}\n{\"query\": \"x\"}\n");
   CHECK(sr_qw_load(path, ix, NULL, done, &keep, &dropped, &err) == SR_ERR_FORMAT);
   CHECK_MSG(strstr(err.msg, "resume.jsonl:2") != NULL, "%s", err.msg);
@@ -230,7 +223,7 @@ static void test_resume(void) {
   uint32_t *plan;
   size_t n;
   CHECK_OK(sr_qw_plan(ix, &o, NULL, &plan, &n, NULL, &err), &err);
-  const char *out = tmp_path("done.jsonl"), *rej = tmp_path("done.rejected.jsonl");
+  const char *out = test_tmp_path("done.jsonl"), *rej = test_tmp_path("done.rejected.jsonl");
   char line[256];
   snprintf(line, sizeof line, "{\"query\": \"a b c\", \"skill_id\": \"%s\"}\n{\"query\": \"d e f\", \"skill_id\": \"%s\"}\n",
            g_id[plan[0]], g_id[plan[1]]);
@@ -259,7 +252,7 @@ static void test_resume(void) {
 static void test_llm_pairs(void) {
   sr_index *ix = small_index();
   sr_error err = {0};
-  const char *a = tmp_path("user.jsonl"), *b = tmp_path("llm.jsonl");
+  const char *a = test_tmp_path("user.jsonl"), *b = test_tmp_path("llm.jsonl");
   test_write_file(a, "{\"query\": \"convert w4a files\", \"skill_id\": \"s/4\"}\n");
   test_write_file(b, "{\"query\": \"my w5a data into w5b\", \"skill_id\": \"s/5\", \"source\": \"llm\", \"model\": \"m\"}\n"
                      "{\"query\": \"w6a please\", \"skill_id\": \"s/6\", \"source\": \"llm\"}\n"

@@ -65,13 +65,6 @@ static void make_texts(void) {
   }
 }
 
-static const char *tmp_path(const char *name) {
-  static char buf[8][512];
-  static int i;
-  char *p = buf[i++ % 8];
-  snprintf(p, 512, "%s/%s", test_tmpdir(), name);
-  return p;
-}
 
 static sr_index *synthetic_index(void) {
   static sr_index *ix;
@@ -88,7 +81,7 @@ static sr_index *synthetic_index(void) {
   c.n_entries = c.cap_entries = N_SKILLS;
   sr_build_opts o = {.analyzer = sr_analyzer_defaults(), .threads = 2};
   sr_error err = {0};
-  const char *path = tmp_path("syn.idx");
+  const char *path = test_tmp_path("syn.idx");
   CHECK_OK(sr_index_build(&c, NULL, &o, path, NULL, &err), &err);
   CHECK_OK(sr_index_open(path, &ix, &err), &err);
   free(e);
@@ -269,7 +262,7 @@ static void test_model_roundtrip_and_corruption(void) {
   m.rr.mean[3] = 1.5f;
   m.rr.std[3] = 2.0f;
   m.meta = strdup("{\"name\":\"t\"}");
-  const char *path = tmp_path("m.srm");
+  const char *path = test_tmp_path("m.srm");
   CHECK_OK(sr_default_model_save(&m, path, &err), &err);
   sr_default_model l;
   CHECK_OK(sr_default_model_load(path, &l, &err), &err);
@@ -291,7 +284,7 @@ static void test_model_roundtrip_and_corruption(void) {
   char *data;
   size_t len;
   CHECK_OK(sr_read_file(path, 1 << 20, &data, &len, &err), &err);
-  const char *bad = tmp_path("bad.srm");
+  const char *bad = test_tmp_path("bad.srm");
   size_t undetected = 0, tried = 0;
   for (size_t off = 0; off < len; off += (off < 128 ? 1 : 37)) {
     data[off] ^= 0x5A;
@@ -364,7 +357,7 @@ static void test_training_learns_and_is_deterministic(void) {
   CHECK(r1.heldout_rr_hit1 > 0);
   CHECK(r1.by_kind[SR_PQ_WHEN] > 0);
   /* one thread or two: the same model, bit for bit */
-  const char *p1 = tmp_path("t1.srm"), *p2 = tmp_path("t2.srm");
+  const char *p1 = test_tmp_path("t1.srm"), *p2 = test_tmp_path("t2.srm");
   free(m1.meta);
   free(m2.meta);
   m1.meta = strdup("{}");
@@ -431,7 +424,7 @@ static void test_training_bad_input(void) {
   sr_train_report r;
   CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
   o = small_opts(1);
-  const char *pairs = tmp_path("pairs.jsonl");
+  const char *pairs = test_tmp_path("pairs.jsonl");
   FILE *fp = fopen(pairs, "w");
   fputs("{\"query\": \"t3w1 t3w2\", \"skill_id\": \"syn/3\"}\n{\"query\": 5, \"skill_id\": \"syn/3\"}\n", fp);
   fclose(fp);
@@ -461,7 +454,7 @@ static void test_training_bad_input(void) {
 static void test_label_groups(void) {
   sr_index *ix = synthetic_index();
   sr_error err = {0};
-  const char *path = tmp_path("groups.jsonl");
+  const char *path = test_tmp_path("groups.jsonl");
   sr_buf b = SR_BUF_INIT;
   for (int g = 0; g < 60; g++)
     for (int k = 0; k < 3; k++)  /* three right answers per query: skills of the same topic */
