@@ -125,3 +125,8 @@ bool cli_exclude_file(const char *prog, const char *path, cli_id_list *out) {
   free(data);
   return ok || oom(prog);
 }
+
+bool cli_exclusions(const char *prog, const char *bench_dir, const char *ids_file, const sr_index *ix,
+                    cli_id_list *out) {
+  return (!bench_dir || cli_exclude_bench(prog, bench_dir, ix, out)) && (!ids_file || cli_exclude_file(prog, ids_file, out));
+}

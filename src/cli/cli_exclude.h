@@ -28,4 +28,8 @@ bool cli_exclude_bench(const char *prog, const char *dir, const sr_index *ix, cl
 /* Ids listed one per line in path (blank lines ignored). */
 bool cli_exclude_file(const char *prog, const char *path, cli_id_list *out);
 
+/* Both of the above for the --exclude-bench DIR and --exclude-ids FILE options (each may be NULL). */
+bool cli_exclusions(const char *prog, const char *bench_dir, const char *ids_file, const sr_index *ix,
+                    cli_id_list *out);
+
 #endif

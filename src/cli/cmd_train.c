@@ -235,7 +235,7 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
   cli_id_list ex = {0};
-  if ((bench && !cli_exclude_bench("train", bench, ix, &ex)) || (excl && !cli_exclude_file("train", excl, &ex))) {
+  if (!cli_exclusions("train", bench, excl, ix, &ex)) {
     cli_id_list_free(&ex);
     sr_index_close(ix);
     return 1;

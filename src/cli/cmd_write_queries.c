@@ -107,9 +107,7 @@ int cmd_write_queries(int argc, char **argv) {
   }
   cli_id_list ex = {0};
   int rc = 1;
-  if ((bench && !cli_exclude_bench("write-queries", bench, ix, &ex)) ||
-      (excl && !cli_exclude_file("write-queries", excl, &ex)))
-    goto done;
+  if (!cli_exclusions("write-queries", bench, excl, ix, &ex)) goto done;
   o.exclude_ids = (const char *const *)ex.v;
   o.n_exclude = ex.n;
   volatile int cancel = 0;

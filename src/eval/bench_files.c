@@ -199,16 +199,7 @@ sr_status sr_predictions_write(const sr_predictions *p, const char *path, sr_err
     sr_buf_free(&b);
     return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
   }
-  sr_atomic_file f;
-  sr_status st = sr_atomic_open(&f, path, err);
-  if (!st) {
-    if (fwrite(b.data, 1, b.len, f.fp) != b.len) {
-      sr_atomic_abort(&f);
-      st = sr_fail(err, SR_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    } else {
-      st = sr_atomic_commit(&f, err);
-    }
-  }
+  sr_status st = sr_write_file_atomic(path, b.data, b.len, err);
   sr_buf_free(&b);
   return st;
 }

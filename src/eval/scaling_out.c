@@ -13,14 +13,7 @@ static sr_status write_buf(const char *dir, const char *name, const sr_buf *b, c
   char path[4096];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
     return sr_fail(err, SR_ERR_ARG, "%s: path too long", dir);
-  sr_atomic_file f;
-  sr_status st = sr_atomic_open(&f, path, err);
-  if (st) return st;
-  if (b->len && fwrite(b->data, 1, b->len, f.fp) != b->len) {
-    sr_atomic_abort(&f);
-    return sr_fail(err, SR_ERR_IO, "%s: write failed", path);
-  }
-  st = sr_atomic_commit(&f, err);
+  sr_status st = sr_write_file_atomic(path, b->data, b->len, err);
   if (!st && path_out && !(*path_out = strdup(path))) st = sr_fail(err, SR_ERR_NOMEM, "out of memory");
   return st;
 }

@@ -116,16 +116,7 @@ sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_
     return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
   }
   memcpy(b.data, &h, sizeof h);
-  sr_atomic_file f;
-  sr_status st = sr_atomic_open(&f, path, err);
-  if (st == SR_OK) {
-    if (fwrite(b.data, 1, b.len, f.fp) != b.len) {
-      sr_atomic_abort(&f);
-      st = sr_fail(err, SR_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    } else {
-      st = sr_atomic_commit(&f, err);
-    }
-  }
+  sr_status st = sr_write_file_atomic(path, b.data, b.len, err);
   sr_buf_free(&b);
   return st;
 }

@@ -382,15 +382,13 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
       continue;
     }
     /* the same query with several right answers: one group, one split (no held-out leak) */
-    uint32_t first;
-    bool dup = false;
-    if (sr_strmap_get(seen, q->valuestring, strlen(q->valuestring), &first)) {
-      for (uint32_t k = first; k != UINT32_MAX && !dup; k = gl->next[k]) dup = ps->v[k].doc == doc;
-      if (dup) {
-        ps->labelled_duplicates++;
-        cJSON_Delete(j);
-        continue;
-      }
+    uint32_t first = UINT32_MAX;
+    bool known = sr_strmap_get(seen, q->valuestring, strlen(q->valuestring), &first), dup = false;
+    for (uint32_t k = known ? first : UINT32_MAX; k != UINT32_MAX && !dup; k = gl->next[k]) dup = ps->v[k].doc == doc;
+    if (dup) {
+      ps->labelled_duplicates++;
+      cJSON_Delete(j);
+      continue;
     }
     char *query = strdup(q->valuestring);
     cJSON_Delete(j);
@@ -398,7 +396,6 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
       free(data);
       return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
     }
-    bool known = sr_strmap_get(seen, query, strlen(query), &first);
     int split = known ? ps->v[first].split : pick_split(r, o);
     uint32_t group = known ? ps->v[first].group : ps->n_groups++;
     st = add_pair(ps, bag, an, ix, enc, doc, kind, query, split, group, err);

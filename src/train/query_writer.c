@@ -146,11 +146,8 @@ static sr_status commit(qw_run *w, sr_error *err) {
   sr_buf *bufs[2] = {&w->out, &w->rej};
   for (int i = 0; i < 2; i++) {
     if (i == 1 && !bufs[i]->len && access(paths[i], F_OK) != 0) continue;  /* no empty rejected file */
-    sr_atomic_file f;
-    sr_status st = sr_atomic_open(&f, paths[i], err);
+    sr_status st = sr_write_file_atomic(paths[i], bufs[i]->data, bufs[i]->len, err);
     if (st != SR_OK) return st;
-    if (bufs[i]->len) fwrite(bufs[i]->data, 1, bufs[i]->len, f.fp);
-    if ((st = sr_atomic_commit(&f, err)) != SR_OK) return st;
   }
   w->dirty = false;
   w->since_commit = 0;

@@ -145,3 +145,15 @@ void sr_atomic_abort(sr_atomic_file *f) {
   free(f->tmp_path);
   memset(f, 0, sizeof *f);
 }
+
+sr_status sr_write_file_atomic(const char *path, const void *data, size_t len, sr_error *err) {
+  sr_atomic_file f;
+  sr_status st = sr_atomic_open(&f, path, err);
+  if (st != SR_OK) return st;
+  if (len && fwrite(data, 1, len, f.fp) != len) {
+    int e = errno;
+    sr_atomic_abort(&f);
+    return sr_fail(err, SR_ERR_IO, "%s: write failed: %s", path, strerror(e));
+  }
+  return sr_atomic_commit(&f, err);
+}

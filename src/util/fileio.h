@@ -34,6 +34,9 @@ sr_status sr_atomic_open(sr_atomic_file *f, const char *path, sr_error *err);
 sr_status sr_atomic_commit(sr_atomic_file *f, sr_error *err);
 /* Discards the temporary file and releases f. Safe on a zeroed or already-released struct. */
 void sr_atomic_abort(sr_atomic_file *f);
+/* Writes data[0..len) to path through a temporary file renamed into place: on any failure the old
+ * file (if any) is left as it was and the temporary file is removed. */
+sr_status sr_write_file_atomic(const char *path, const void *data, size_t len, sr_error *err);
 
 bool sr_path_is_dir(const char *path);
 bool sr_has_suffix(const char *s, const char *suffix);   /* case-insensitive */

@@ -6,6 +6,7 @@
 #include "index/index.h"
 #include "route/router.h"
 #include "test.h"
+#include "util/fileio.h"
 
 /* A catalog built by hand (no readers): entries point at string literals. */
 typedef struct { const char *id, *name, *desc, *body, *pack; } toy;
@@ -286,6 +287,25 @@ static void test_empty_catalog(void) {
   sr_index_close(ix);
 }
 
+/* sr_write_file_atomic: writes, replaces, and on a failure leaves the old file and no temporary file */
+static void test_write_file_atomic(void) {
+  sr_error err = {0};
+  const char *p = test_tmp_path("atomic.txt");
+  CHECK_OK(sr_write_file_atomic(p, "first", 5, &err), &err);
+  CHECK_OK(sr_write_file_atomic(p, "second!", 7, &err), &err);
+  char *d;
+  size_t n;
+  CHECK_OK(sr_read_file(p, 1 << 20, &d, &n, &err), &err);
+  CHECK(n == 7 && memcmp(d, "second!", 7) == 0);
+  free(d);
+  CHECK_OK(sr_write_file_atomic(p, "", 0, &err), &err);
+  CHECK_OK(sr_read_file(p, 1 << 20, &d, &n, &err), &err);
+  CHECK_INT(n, 0);
+  free(d);
+  CHECK(sr_write_file_atomic(test_tmp_path("no/such/dir/x.txt"), "x", 1, &err) != SR_OK);
+  CHECK_MSG(strstr(err.msg, "no/such/dir") != NULL, "%s", err.msg);
+}
+
 int main(void) {
   RUN(test_round_trip);
   RUN(test_bm25f_hand_values);
@@ -294,5 +314,6 @@ int main(void) {
   RUN(test_corruption);
   RUN(test_interrupted_build_keeps_old);
   RUN(test_empty_catalog);
+  RUN(test_write_file_atomic);
   return test_summary();
 }
