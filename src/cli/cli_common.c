@@ -117,6 +117,7 @@ int cli_bm25f_flag(int argc, char **argv, int *i, sr_bm25f_params *p) {
   else if (!strcmp(a, "--weights")) ok = parse_floats(a, v, p->weight, 3);
   else if (!strcmp(a, "--b")) ok = parse_floats(a, v, p->b, 3) && p->b[0] <= 1 && p->b[1] <= 1 && p->b[2] <= 1;
   else if (!strcmp(a, "--max-df")) ok = parse_floats(a, v, &p->max_df_ratio, 1);
+  else if (!strcmp(a, "--qtf-k3")) ok = parse_floats(a, v, &p->qtf_k3, 1);
   else return 0;
   if (!ok) return -1;
   (*i)++;
@@ -130,8 +131,9 @@ void cli_bm25f_help(void) {
           "  --k1 X            term-frequency saturation (default %.2g)\n"
           "  --weights N,D,B   field weights for name, description, body (default %.2g,%.2g,%.2g)\n"
           "  --b N,D,B         length normalisation per field, 0..1 (default %.2g,%.2g,%.2g)\n"
-          "  --max-df R        skip query terms found in more than this fraction of entries (default %.2g)\n",
-          d.k1, d.weight[0], d.weight[1], d.weight[2], d.b[0], d.b[1], d.b[2], d.max_df_ratio);
+          "  --max-df R        skip query terms found in more than this fraction of entries (default %.2g)\n"
+          "  --qtf-k3 K        weight a query term repeated q times by (K+1)q/(K+q); 0 = once each (default %.2g)\n",
+          d.k1, d.weight[0], d.weight[1], d.weight[2], d.b[0], d.b[1], d.b[2], d.max_df_ratio, d.qtf_k3);
 }
 
 static volatile int *interrupt_flag;

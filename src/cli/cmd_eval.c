@@ -72,8 +72,9 @@ static const char USAGE[] =
     "  --model FILE        route with this default-model file (used automatically when the index holds\n"
     "                      the bundled model's vectors); the lexical stage's metrics go to stderr\n"
     "  --no-model          the plain lexical router\n"
-    "  --no-rerank, --no-dense, --model-list N   ablations of the default model (fuse the two lists by\n"
-    "                      reciprocal rank; lexical list only; candidates per list, default 20)\n"
+    "  --no-rerank, --no-dense, --dense-only, --model-list N   ablations of the default model (fuse the\n"
+    "                      two lists by reciprocal rank; lexical list only; the encoder's list alone;\n"
+    "                      candidates per list, default 20)\n"
     "\n"
     "Repeated ids inside a ranking are kept, as the official evaluator does: a repeat of a relevant id\n"
     "counts again in Precision@3 and nDCG (Recall and FullCoverage use sets).\n"
@@ -92,7 +93,7 @@ typedef struct eval_args {
   int json, report;
   sr_bm25f_params bm25f;
   const char *model;          /* --model FILE (default model file) */
-  int no_rerank, no_dense, no_model;
+  int no_rerank, no_dense, dense_only, no_model;
   char model_buf[4200];
   size_t model_list;
 } eval_args;
@@ -104,7 +105,8 @@ static sr_status route_with_model(const sr_index *ix, const sr_bench *bench, con
   sr_default_model m;
   sr_status st = sr_default_model_load(a->model, &m, err);
   if (st) return st;
-  sr_default_route_opts ro = {.list = a->model_list, .no_rerank = a->no_rerank, .no_dense = a->no_dense};
+  sr_default_route_opts ro = {.list = a->model_list, .no_rerank = a->no_rerank, .no_dense = a->no_dense,
+                               .dense_only = a->dense_only};
   sr_default_router *r = NULL;
   sr_predictions lex = SR_PREDICTIONS_INIT;
   double t0 = cli_now();
@@ -146,6 +148,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     if (!strcmp(o, "--report")) { a->report = 1; continue; }
     if (!strcmp(o, "--no-rerank")) { a->no_rerank = 1; continue; }
     if (!strcmp(o, "--no-dense")) { a->no_dense = 1; continue; }
+    if (!strcmp(o, "--dense-only")) { a->dense_only = 1; continue; }
     if (!strcmp(o, "--no-model")) { a->no_model = 1; continue; }
     if (i + 1 >= argc) {
       fprintf(stderr, "skillrouter eval: %s: %s\n", o, o[0] == '-' ? "missing value (see --help)" : "unexpected argument");

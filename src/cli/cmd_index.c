@@ -230,7 +230,7 @@ int cmd_index(int argc, char **argv) {
       rc = vs == SR_ERR_INTERRUPTED ? 130 : 1;
       goto done;
     }
-    vin.info = (sr_vec_info){.dim = dm.enc.dim, .dtype = SR_VEC_F16, .desc_chars = SR_VEC_UNCUT, .body_chars = SR_VEC_UNCUT};
+    vin.info = (sr_vec_info){.dim = dm.enc.dim, .dtype = SR_VEC_I8, .desc_chars = SR_VEC_UNCUT, .body_chars = SR_VEC_UNCUT};
     snprintf(vin.info.model_id, sizeof vin.info.model_id, "%s", dm.id);
     vin.data = vecs;
     bo.vectors = &vin;

@@ -54,7 +54,8 @@ static const char USAGE[] =
     "  --fn-jaccard X       body word-trigram Jaccard above which a negative is dropped (0.6)\n"
     "  --fn-cosine X        encoder cosine above which a negative is dropped (0.92)\n"
     "bi-encoder:\n"
-    "  --dim N --buckets N  embedding size and hashed rows (64, 262144)\n"
+    "  --dim N --buckets N  embedding size and hashed rows (256, 65536)\n"
+    "  --cooc-init          start from the catalog's co-occurrence (random indexing) instead of random rows\n"
     "  --epochs N --batch N --lr X --tau X   (2, 128, 0.05, 0.05)\n"
     "reranker:\n"
     "  --rr-loss listwise|pointwise   (listwise)\n"
@@ -62,6 +63,7 @@ static const char USAGE[] =
     "  --rr-drop-copies     drop the positive's copies (same name, or holding the query's text) from\n"
     "                       the training lists instead of keeping them as negatives (held-out lists\n"
     "                       always drop them)\n"
+    "  --rr-features N      network inputs: 24 (default) or 20 (without the query-repeat features)\n"
     "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (30, 32, 0.002, 1)\n"
     "  --no-reranker        train the bi-encoder only\n"
     "other:\n"
@@ -149,6 +151,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "--no-filter")) { o.filter = false; continue; }
     if (!strcmp(a, "--no-reranker")) { o.train_reranker = false; continue; }
     if (!strcmp(a, "--rr-drop-copies")) { o.rr_drop_copies = true; continue; }
+    if (!strcmp(a, "--cooc-init")) { o.cooc_init = true; continue; }
     if (!val) {
       fprintf(stderr, "skillrouter train: unknown option or missing value: %s (see --help)\n", a);
       return 2;
@@ -180,6 +183,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--rr-epochs")) { ok = cli_parse_size(a, val, &v); o.rr_epochs = (int)v; }
     else if (!strcmp(a, "--rr-list")) ok = cli_parse_size(a, val, &o.rr_list);
     else if (!strcmp(a, "--rr-hidden")) { ok = cli_parse_size(a, val, &v); o.rr_hidden = (uint32_t)v; }
+    else if (!strcmp(a, "--rr-features")) { ok = cli_parse_size(a, val, &v); o.rr_features = (uint32_t)v; }
     else if (!strcmp(a, "--lr")) ok = parse_float(a, val, &o.lr);
     else if (!strcmp(a, "--tau")) ok = parse_float(a, val, &o.tau);
     else if (!strcmp(a, "--rr-lr")) ok = parse_float(a, val, &o.rr_lr);

@@ -228,10 +228,10 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
     uint32_t v[2];
     if (ltrn_n < 8) goto bad_ltr;
     memcpy(v, ltrn, sizeof v);
-    if (v[0] != SR_LTR_NFEAT || !v[1] || v[1] > SR_LTR_MAX_HIDDEN ||
+    if (v[0] < SR_LTR_NFEAT_V1 || v[0] > SR_LTR_NFEAT || !v[1] || v[1] > SR_LTR_MAX_HIDDEN ||
         ltrn_n != 8 + 4 * (2 * (uint64_t)v[0] + (uint64_t)v[1] * v[0] + 2 * (uint64_t)v[1] + 1))
       goto bad_ltr;
-    if ((st = sr_ltr_init(&m->rr, v[1], 0, err)) != SR_OK) {
+    if ((st = sr_ltr_init(&m->rr, v[1], v[0], 0, err)) != SR_OK) {
       sr_map_close(&map);
       sr_default_model_free(m);
       return st;

@@ -8,7 +8,8 @@
  *   META  UTF-8 JSON: name, training recipe, data, metrics (the model card's numbers)
  *   SENC  u32 n_buckets, u32 dim, u64 seed, f32 field_weight[3], u32 reserved, then f16 emb[n_buckets*dim],
  *         f16 idf[n_buckets]
- *   LTRN  u32 n_feat, u32 hidden, f32 mean[n_feat], std[n_feat], w1[hidden*n_feat], b1[hidden],
+ *   LTRN  u32 n_feat (20..24, route/ltr.h), u32 hidden, f32 mean[n_feat], std[n_feat],
+ *         w1[hidden*n_feat], b1[hidden],
  *         w2[hidden], b2
  * The reader checks magic, version, every size and crc, so a damaged file gives SR_ERR_CORRUPT naming it.
  *

@@ -186,6 +186,13 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     if ((st = sr_dense_search(&r->view, r->qv, &dop, r->dense, &n_dense, err)) != SR_OK) return st;
   }
   double t2 = now_ms();
+  if (r->o.dense_only) {
+    size_t m = n_dense < k ? n_dense : k;
+    memcpy(out, r->dense, m * sizeof *out);
+    *n_out = m;
+    if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, 0, now_ms() - t0};
+    return SR_OK;
+  }
   /* candidates: lexical top-L, then dense top-L not already in */
   size_t nc = 0;
   uint32_t cand[SR_DEFAULT_MAX_CAND];

@@ -27,6 +27,7 @@ typedef struct sr_default_route_opts {
   size_t list;               /* candidates taken from each first-stage list (default 20) */
   bool no_rerank;            /* fuse lexical and dense by reciprocal rank instead (ablation) */
   bool no_dense;             /* lexical list only (then reranked) (ablation) */
+  bool dense_only;           /* the encoder's list alone: no lexical list, no reranker (ablation) */
   int threads;               /* for computing vectors in memory (0 = all cores) */
 } sr_default_route_opts;
 

@@ -8,13 +8,16 @@
 #include "index/index_format.h"
 #include "util/rng.h"
 
-sr_status sr_ltr_init(sr_ltr *m, uint32_t hidden, uint64_t seed, sr_error *err) {
+sr_status sr_ltr_init(sr_ltr *m, uint32_t hidden, uint32_t n_feat, uint64_t seed, sr_error *err) {
   memset(m, 0, sizeof *m);
   if (!hidden || hidden > SR_LTR_MAX_HIDDEN)
     return sr_fail(err, SR_ERR_ARG, "reranker: hidden size must be 1..%d (got %u)", SR_LTR_MAX_HIDDEN, hidden);
-  m->n_feat = SR_LTR_NFEAT;
+  if (n_feat < SR_LTR_NFEAT_V1 || n_feat > SR_LTR_NFEAT)
+    return sr_fail(err, SR_ERR_ARG, "reranker: feature count must be %d..%d (got %u)", SR_LTR_NFEAT_V1, SR_LTR_NFEAT,
+                   n_feat);
+  m->n_feat = n_feat;
   m->hidden = hidden;
-  m->w1 = malloc((size_t)hidden * SR_LTR_NFEAT * sizeof *m->w1);
+  m->w1 = malloc((size_t)hidden * n_feat * sizeof *m->w1);
   m->b1 = calloc(hidden, sizeof *m->b1);
   m->w2 = malloc(hidden * sizeof *m->w2);
   if (!m->w1 || !m->b1 || !m->w2) {
@@ -23,8 +26,8 @@ sr_status sr_ltr_init(sr_ltr *m, uint32_t hidden, uint64_t seed, sr_error *err) 
   }
   sr_rng r;
   sr_rng_seed(&r, seed ^ 0x6C7472ull);
-  double s1 = sqrt(2.0 / SR_LTR_NFEAT), s2 = sqrt(1.0 / hidden);
-  for (size_t i = 0; i < (size_t)hidden * SR_LTR_NFEAT; i++) m->w1[i] = (float)(sr_rng_normal(&r) * s1);
+  double s1 = sqrt(2.0 / n_feat), s2 = sqrt(1.0 / hidden);
+  for (size_t i = 0; i < (size_t)hidden * n_feat; i++) m->w1[i] = (float)(sr_rng_normal(&r) * s1);
   for (uint32_t i = 0; i < hidden; i++) m->w2[i] = (float)(sr_rng_normal(&r) * s2);
   for (int f = 0; f < SR_LTR_NFEAT; f++) {
     m->mean[f] = 0;
@@ -51,11 +54,12 @@ void sr_ltr_list_free(sr_ltr_list *l) {
   free(l->feat);
   free(l->qterm);
   free(l->qidf);
+  free(l->qweight);
   memset(l, 0, sizeof *l);
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return (x > y) - (x < y);
 }
 
@@ -66,7 +70,9 @@ sr_status sr_ltr_list_begin(sr_ltr_list *l, const sr_index *ix, const sr_qterm *
     if (t) l->qterm = t;
     float *f = realloc(l->qidf, nq * sizeof *f);
     if (f) l->qidf = f;
-    if (!t || !f) return sr_fail(err, SR_ERR_NOMEM, "reranker: out of memory");
+    float *w = realloc(l->qweight, nq * sizeof *w);
+    if (w) l->qweight = w;
+    if (!t || !f || !w) return sr_fail(err, SR_ERR_NOMEM, "reranker: out of memory");
     l->cap_q = nq;
   }
   double N = sr_index_count(ix);
@@ -75,13 +81,22 @@ sr_status sr_ltr_list_begin(sr_ltr_list *l, const sr_index *ix, const sr_qterm *
   for (size_t i = 0; i < nq; i++)
     if (q[i].term != UINT32_MAX && sr_index_term_df(ix, q[i].term) <= max_df) any_below = true;
   if (!any_below) max_df = UINT32_MAX;
+  /* kept terms sorted by id, each with its query count: sorted as (term << 32 | count) keys */
+  uint64_t small[256], *key = nq <= 256 ? small : malloc(nq * sizeof *key);
+  if (!key) return sr_fail(err, SR_ERR_NOMEM, "reranker: out of memory");
   l->nq = 0;
   for (size_t i = 0; i < nq; i++) {
     if (q[i].term == UINT32_MAX || sr_index_term_df(ix, q[i].term) > max_df) continue;
-    l->qterm[l->nq++] = q[i].term;
+    key[l->nq++] = (uint64_t)q[i].term << 32 | (q[i].count ? q[i].count : 1);
   }
-  qsort(l->qterm, l->nq, sizeof *l->qterm, cmp_u32);
-  for (size_t i = 0; i < l->nq; i++) l->qidf[i] = sr_idf(N, sr_index_term_df(ix, l->qterm[i]));
+  qsort(key, l->nq, sizeof *key, cmp_u64);
+  for (size_t i = 0; i < l->nq; i++) {
+    l->qterm[i] = (uint32_t)(key[i] >> 32);
+    float c = (float)(uint32_t)key[i];
+    l->qidf[i] = sr_idf(N, sr_index_term_df(ix, l->qterm[i]));
+    l->qweight[i] = (SR_LTR_QTF_K3 + 1.0f) * c / (SR_LTR_QTF_K3 + c);
+  }
+  if (key != small) free(key);
   if (n > l->cap) {
     free(l->doc);
     free(l->len);
@@ -217,9 +232,10 @@ float sr_ltr_bm25f(const sr_ltr_list *l, size_t i, const sr_bm25f_params *p, con
 void sr_ltr_features(sr_ltr_list *l, const sr_bm25f_params *p, double n_docs, const double avg_len[3]) {
   (void)n_docs;
   static const float k1s = 1.2f, bs[3] = {0.5f, 0.75f, 0.75f};
-  double idf_mass = 0;
-  for (size_t k = 0; k < l->nq; k++) idf_mass += l->qidf[k];
-  float inv = idf_mass > 0 ? (float)(1.0 / idf_mass) : 0.0f;
+  double idf_mass = 0, widf_mass = 0;
+  for (size_t k = 0; k < l->nq; k++) idf_mass += l->qidf[k], widf_mass += l->qidf[k] * l->qweight[k];
+  float inv = idf_mass > 0 ? (float)(1.0 / idf_mass) : 0.0f, winv = widf_mass > 0 ? (float)(1.0 / widf_mass) : 0.0f;
+  float norm[3];
   float best[SR_LTR_NFEAT];
   for (int f = 0; f < SR_LTR_NFEAT; f++) best[f] = -1e30f;
   for (size_t i = 0; i < l->n; i++) {
@@ -238,9 +254,23 @@ void sr_ltr_features(sr_ltr_list *l, const sr_bm25f_params *p, double n_docs, co
         matched[f] += t;
       }
     }
-    for (size_t k = 0; k < l->nq; k++)
-      if (tf[k * 3] || tf[k * 3 + 1] || tf[k * 3 + 2]) cover_any += l->qidf[k];
-    float bm = sr_ltr_bm25f(l, i, p, avg_len);
+    /* the router's BM25F, plain and with query repeats weighted; coverage likewise */
+    for (int f = 0; f < 3; f++) {
+      double avg = avg_len[f] > 0 ? avg_len[f] : 1.0;
+      norm[f] = (float)(p->weight[f] / (1.0 - p->b[f] + p->b[f] * len[f] / avg));
+    }
+    float bm = 0, wbm = 0, wcover_any = 0, wcover_nd = 0;
+    for (size_t k = 0; k < l->nq; k++) {
+      const uint16_t *t = &tf[k * 3];
+      if (!t[0] && !t[1] && !t[2]) continue;
+      float tft = t[2] * norm[2] + t[0] * norm[0] + t[1] * norm[1];
+      float add = tft > 0 ? l->qidf[k] * tft / (p->k1 + tft) : 0.0f;
+      bm += add;
+      wbm += add * l->qweight[k];
+      cover_any += l->qidf[k];
+      wcover_any += l->qidf[k] * l->qweight[k];
+      if (t[0] || t[1]) wcover_nd += l->qidf[k] * l->qweight[k];
+    }
     float name_recall = len[0] ? matched[0] / (float)len[0] : 0, desc_recall = len[1] ? matched[1] / (float)len[1] : 0;
     if (name_recall > 1) name_recall = 1;
     if (desc_recall > 1) desc_recall = 1;
@@ -260,7 +290,10 @@ void sr_ltr_features(sr_ltr_list *l, const sr_bm25f_params *p, double n_docs, co
     x[15] = logf(1.0f + len[2]) / 10.0f;
     x[16] = logf(1.0f + len[1]) / 5.0f;
     x[17] = name_recall >= 0.999f ? 1.0f : 0.0f;
-    static const int gap_src[] = {0, 11, 2, 4};
+    x[20] = wbm * winv;
+    x[22] = wcover_any * winv;
+    x[23] = wcover_nd * winv;
+    static const int gap_src[] = {0, 11, 2, 4, 20};
     for (size_t g = 0; g < sizeof gap_src / sizeof *gap_src; g++)
       if (x[gap_src[g]] > best[gap_src[g]]) best[gap_src[g]] = x[gap_src[g]];
   }
@@ -270,19 +303,21 @@ void sr_ltr_features(sr_ltr_list *l, const sr_bm25f_params *p, double n_docs, co
     x[12] = x[11] - best[11];
     x[18] = x[2] - best[2];
     x[19] = x[4] - best[4];
+    x[21] = x[20] - best[20];
   }
 }
 
 void sr_ltr_score(const sr_ltr *m, const sr_ltr_list *l, float *out) {
   for (size_t i = 0; i < l->n; i++) {
     const float *x = &l->feat[i * SR_LTR_NFEAT];
+    uint32_t F = m->n_feat;
     float xs[SR_LTR_NFEAT];
-    for (int f = 0; f < SR_LTR_NFEAT; f++) xs[f] = (x[f] - m->mean[f]) / m->std[f];
+    for (uint32_t f = 0; f < F; f++) xs[f] = (x[f] - m->mean[f]) / m->std[f];
     float s = m->b2;
     for (uint32_t h = 0; h < m->hidden; h++) {
-      const float *w = &m->w1[(size_t)h * SR_LTR_NFEAT];
+      const float *w = &m->w1[(size_t)h * F];
       float a = m->b1[h];
-      for (int f = 0; f < SR_LTR_NFEAT; f++) a += w[f] * xs[f];
+      for (uint32_t f = 0; f < F; f++) a += w[f] * xs[f];
       if (a > 0) s += m->w2[h] * a;
     }
     out[i] = s;

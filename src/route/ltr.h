@@ -7,10 +7,15 @@
  *   divided by the query's idf mass, and each also as the gap to the list's best; idf-weighted query
  *   coverage of name, description, body and any field; the share of the name's and the description's
  *   words found in the query; the cosine of the static encoder and its gap to the list's best; the
- *   reciprocal lexical and dense ranks; log field lengths.
+ *   reciprocal lexical and dense ranks; log field lengths (features 0-19, the first models' set);
+ *   then 20-23, the same BM25F and any-field coverage with each query term weighted by how often the
+ *   query repeats it ((k3+1)·qtf/(k3+qtf), k3 = SR_LTR_QTF_K3: a long task text names its subject
+ *   many times, its boilerplate once), the BM25F's gap to the list's best, and that weighted coverage
+ *   of name + description.
  * Query terms found in more than max_df of the catalog are left out, as the router does.
  *
- * Network: x' = (x - mean) / std, h = relu(W1 x' + b1), score = w2 · h + b2.
+ * Network: x' = (x - mean) / std over the model's first n_feat features (20 or 24: models trained
+ * before features 20-23 existed keep working), h = relu(W1 x' + b1), score = w2 · h + b2.
  *
  * Ownership: an sr_ltr owns its weights (sr_ltr_free). sr_ltr_score is thread-safe on a shared model.
  * An sr_ltr_list is a caller-owned scratch (sr_ltr_list_free), one per thread.
@@ -27,20 +32,24 @@
 #include "route/static_embed.h"
 #include "util/status.h"
 
-#define SR_LTR_NFEAT 20
+#define SR_LTR_NFEAT 24          /* features computed per candidate (the row stride of feat) */
+#define SR_LTR_NFEAT_V1 20       /* the first models' feature set (a prefix of the current one) */
+#define SR_LTR_QTF_K3 8.0f       /* query-term repeat saturation of features 20-23 */
 #define SR_LTR_MAX_HIDDEN 256
 
 typedef struct sr_ltr {
-  uint32_t n_feat;           /* SR_LTR_NFEAT */
+  uint32_t n_feat;           /* inputs used: the first n_feat features, SR_LTR_NFEAT_V1..SR_LTR_NFEAT */
   uint32_t hidden;
   float mean[SR_LTR_NFEAT], std[SR_LTR_NFEAT];
-  float *w1;                 /* [hidden * n_feat] */
+  float *w1;                 /* [hidden * n_feat] (row h = the weights of hidden unit h) */
   float *b1;                 /* [hidden] */
   float *w2;                 /* [hidden] */
   float b2;
 } sr_ltr;
 
-sr_status sr_ltr_init(sr_ltr *m, uint32_t hidden, uint64_t seed, sr_error *err);
+/* Random weights (seeded), mean 0 / std 1, for n_feat inputs (SR_LTR_NFEAT_V1..SR_LTR_NFEAT; else
+ * SR_ERR_ARG) and `hidden` units (1..SR_LTR_MAX_HIDDEN). */
+sr_status sr_ltr_init(sr_ltr *m, uint32_t hidden, uint32_t n_feat, uint64_t seed, sr_error *err);
 void sr_ltr_free(sr_ltr *m);
 
 /* One shortlist being scored: candidates, their raw signals and the feature matrix. */
@@ -56,12 +65,13 @@ typedef struct sr_ltr_list {
   float *feat;               /* [n * SR_LTR_NFEAT] */
   uint32_t *qterm;           /* [nq] term ids kept */
   float *qidf;               /* [nq] */
+  float *qweight;            /* [nq] query-repeat weight (k3+1)·qtf/(k3+qtf) of each kept term */
 } sr_ltr_list;
 
 void sr_ltr_list_free(sr_ltr_list *l);
 
-/* Starts a list for a query: keeps the query terms (of q[0..nq)) that are in the index with
- * df ≤ max_df (all in-index terms when none is), and reserves room for n candidates. */
+/* Starts a list for a query: keeps the query terms (of q[0..nq), distinct, with their counts) that are
+ * in the index with df ≤ max_df (all in-index terms when none is), and reserves room for n candidates. */
 sr_status sr_ltr_list_begin(sr_ltr_list *l, const sr_index *ix, const sr_qterm *q, size_t nq, size_t n,
                             float max_df_ratio, sr_error *err);
 /* Fills tf[] and len[] of the n candidates l->doc[0..n) from the postings (route time). */
@@ -70,11 +80,12 @@ sr_status sr_ltr_gather_postings(sr_ltr_list *l, const sr_index *ix, sr_error *e
  * subtracted from its counts and lengths. */
 void sr_ltr_gather_forward(sr_ltr_list *l, const sr_forward *fwd, uint32_t minus_doc, const sr_fwd_term *minus,
                            size_t n_minus);
-/* Computes l->feat from tf/len/cosine/ranks with BM25F parameters p and the catalog statistics. */
+/* Computes l->feat (all SR_LTR_NFEAT features) from tf/len/cosine/ranks with BM25F parameters p and
+ * the catalog statistics. */
 void sr_ltr_features(sr_ltr_list *l, const sr_bm25f_params *p, double n_docs, const double avg_len[3]);
 /* BM25F score of candidate i (the router's formula; equals sr_route's score for the same terms). */
 float sr_ltr_bm25f(const sr_ltr_list *l, size_t i, const sr_bm25f_params *p, const double avg_len[3]);
-/* out[i] = network score of candidate i (features already computed). */
+/* out[i] = network score of candidate i (features already computed; the first m->n_feat are used). */
 void sr_ltr_score(const sr_ltr *m, const sr_ltr_list *l, float *out);
 
 #endif

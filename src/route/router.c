@@ -1,7 +1,8 @@
 /* router.c — BM25F ranking over an open index. See router.h for the contract.
  *
  * score(d) = Σ_{t in query} idf(t) · tf̃ / (k1 + tf̃),   tf̃ = Σ_f w_f · tf_f(d) / (1 − b_f + b_f · len_f(d) / avglen_f)
- * idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)). A query term counts once however often it repeats.
+ * idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)). A query term counts once however often it repeats, unless
+ * qtf_k3 > 0: then its score is multiplied by (k3 + 1)·qtf / (k3 + qtf) (Robertson's query-term weight).
  * Scoring is term-at-a-time into a dense accumulator array; the top k are picked with a heap. */
 #include "route/router.h"
 
@@ -16,7 +17,7 @@
 #include "util/utf8.h"
 
 sr_bm25f_params sr_bm25f_defaults(void) {
-  sr_bm25f_params p = {.k1 = 1.6f, .weight = {3.0f, 1.0f, 1.0f}, .b = {0.5f, 0.75f, 0.9f}, .max_df_ratio = 0.5f};
+  sr_bm25f_params p = {.k1 = 1.6f, .weight = {3.0f, 1.0f, 1.0f}, .b = {0.5f, 0.75f, 0.9f}, .max_df_ratio = 0.5f, .qtf_k3 = 0.0f};
   return p;
 }
 
@@ -31,6 +32,7 @@ struct sr_searcher {
   bool norm_valid;
   sr_strmap qterms;       /* distinct query terms of the current query (keys in qbuf) */
   uint32_t *qids;         /* term ids of the distinct query terms found in the index */
+  uint32_t *qtf;          /* [cap_qids] how often each of them occurs in the query */
   size_t n_qids, cap_qids;
   sr_buf qbuf;            /* copies of the query terms */
   size_t *qoff;           /* offsets of the terms in qbuf */
@@ -78,6 +80,7 @@ void sr_searcher_free(sr_searcher *s) {
   sr_strmap_free(&s->qterms);
   free(s->qids);
   free(s->qoff);
+  free(s->qtf);
   sr_buf_free(&s->qbuf);
   free(s);
 }
@@ -176,17 +179,26 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   for (size_t q = 0; q < s->n_q; q++) {
     const char *term = s->qbuf.data + s->qoff[q];
     size_t len = strlen(term);
-    bool inserted;
-    if (!sr_strmap_put(&s->qterms, term, len, 0, &inserted, NULL)) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
-    uint32_t t;
-    if (!inserted || !sr_index_term_find(ix, term, len, &t)) continue;
+    uint32_t t, existing;
+    bool found = sr_index_term_find(ix, term, len, &t), inserted;
+    if (!sr_strmap_put(&s->qterms, term, len, found ? (uint32_t)s->n_qids : UINT32_MAX, &inserted, &existing))
+      return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
+    if (!inserted) {
+      if (existing != UINT32_MAX) s->qtf[existing]++;
+      continue;
+    }
+    if (!found) continue;
     if (s->n_qids == s->cap_qids) {
       size_t cap = s->cap_qids ? s->cap_qids * 2 : 64;
       uint32_t *q2 = realloc(s->qids, cap * sizeof *q2);
       if (!q2) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
       s->qids = q2;
+      uint32_t *f2 = realloc(s->qtf, cap * sizeof *f2);
+      if (!f2) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
+      s->qtf = f2;
       s->cap_qids = cap;
     }
+    s->qtf[s->n_qids] = 1;
     s->qids[s->n_qids++] = t;
     if (ix->terms[t].df <= max_df) any_below = true;
   }
@@ -197,6 +209,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
     uint32_t df = ix->terms[t].df;
     if (df > max_df) continue;
     float idf = (float)log(1.0 + (N - df + 0.5) / (df + 0.5));
+    if (p.qtf_k3 > 0) idf *= (p.qtf_k3 + 1) * s->qtf[q] / (p.qtf_k3 + s->qtf[q]);
     const uint8_t *pp, *end;
     sr_index_term_postings(ix, t, &pp, &end);
     uint32_t doc = 0;

@@ -20,6 +20,7 @@ typedef struct sr_bm25f_params {
   float weight[3];
   float b[3];
   float max_df_ratio;  /* query terms in more than this fraction of entries are skipped (1 = keep all) */
+  float qtf_k3;        /* query-term repeats: weight (k3+1)·qtf/(k3+qtf); 0 = each term counts once */
 } sr_bm25f_params;
 
 /* The tuned defaults (see BENCHMARKS.md for how they were chosen). */

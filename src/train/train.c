@@ -27,8 +27,8 @@ sr_train_opts sr_train_defaults(void) {
   o.rr_drop_copies = false;
   o.fn_jaccard = 0.6f;
   o.fn_cosine = 0.92f;
-  o.buckets = 1u << 18;
-  o.dim = 64;
+  o.buckets = 1u << 16;
+  o.dim = 256;
   o.epochs = 2;
   o.batch = 128;
   o.lr = 0.05f;
@@ -37,6 +37,8 @@ sr_train_opts sr_train_defaults(void) {
   o.rr_epochs = 30;
   o.rr_list = 20;
   o.rr_hidden = 32;
+  o.cooc_init = false;
+  o.rr_features = SR_LTR_NFEAT;
   o.rr_lr = 2e-3f;
   o.rr_tau = 1.0f;
   o.rr_loss = SR_RR_LISTWISE;
@@ -94,20 +96,20 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
   sr_buf b = SR_BUF_INIT;
   sr_buf_printf(&b,
                 "{\"name\":\"skillrouter-default\",\"format\":1,"
-                "\"encoder\":{\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
+                "\"encoder\":{\"init\":\"%s\",\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
                 "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
                 "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
-                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"list\":%zu,\"hidden\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
+                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"list\":%zu,\"features\":%u,\"hidden\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
                 "\"data\":{\"catalog_entries\":%u,\"pairs_encoder\":%zu,\"pairs_reranker\":%zu,\"pairs_heldout\":%zu,"
                 "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"llm\":%zu,\"seed\":%llu},"
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
-                o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                o->cooc_init ? "cooccurrence" : "random", o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
-                o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
+                o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
                 r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
                 r->by_kind[SR_PQ_LABEL], r->by_kind[SR_PQ_LLM], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
                 r->heldout_dense_hit1, r->heldout_dense_mrr, r->heldout_dense_r50, r->heldout_rr_hit1,
@@ -136,7 +138,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   sr_status st = sr_forward_build(ix, &fwd, err);
   if (st != SR_OK) return st;
   t.fwd = fwd;
-  if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, 0.1f, err)) != SR_OK) goto done;
+  if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, SR_TRAIN_INIT_STD, err)) != SR_OK) goto done;
   t.enc = &model->enc;
   t.dim = o->dim;
   t.bucket = sr_senc_term_buckets(&model->enc, ix);
@@ -161,6 +163,25 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   if (!rep->pairs_train) {
     st = sr_fail(err, SR_ERR_ARG, "train: no training pairs could be made from this catalog");
     goto done;
+  }
+  if (o->cooc_init) {
+    /* the excluded entries (benchmark ground truth) add nothing to the starting table either */
+    uint8_t *skip = calloc(t.n_docs, 1);
+    if (!skip) {
+      st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
+      goto done;
+    }
+    for (size_t i = 0; i < o->pairs.n_exclude; i++) {
+      uint32_t d;
+      if (sr_index_find(ix, o->pairs.exclude_ids[i], &d)) skip[d] = 1;
+    }
+    double ti = now_s();
+    size_t reached = 0;
+    st = sr_train_encoder_cooc_init(&t, skip, SR_TRAIN_INIT_STD, &reached, err);
+    free(skip);
+    if (st != SR_OK) goto done;
+    sr_train_log(&t, "encoder table from catalog co-occurrence: %zu of %u rows, %.1f s", reached, o->buckets,
+                 now_s() - ti);
   }
   size_t np = t.pairs.n;
   t.docvec = malloc((size_t)t.n_docs * t.dim * sizeof *t.docvec);

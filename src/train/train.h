@@ -32,6 +32,9 @@ typedef struct sr_train_opts {
   float fn_cosine;           /* encoder cosine above this = false negative (0.92) */
   /* bi-encoder */
   uint32_t buckets, dim;
+  bool cooc_init;            /* start the table from catalog co-occurrence (--cooc-init) instead of random rows:
+                              * better on held-out pseudo-queries, worse on SkillsBench's hard tier
+                              * (BENCHMARKS.md §8), so off by default */
   int epochs;
   size_t batch;
   float lr, tau;             /* Adagrad learning rate; InfoNCE temperature (0.05) */
@@ -40,6 +43,8 @@ typedef struct sr_train_opts {
   int rr_epochs;
   size_t rr_list;            /* candidates per list from each first-stage list (lexical, dense) */
   uint32_t rr_hidden;
+  uint32_t rr_features;       /* network inputs: SR_LTR_NFEAT (24, default) or SR_LTR_NFEAT_V1 (20: without the
+                              * query-repeat features; ablation) */
   float rr_lr, rr_tau;
   sr_rr_loss rr_loss;
   /* drop the positive's copies (same normalised name, or holding the query's source text) from the

@@ -9,6 +9,7 @@
 #include "route/router.h"
 #include "train/train.h"
 
+#define SR_TRAIN_INIT_STD 0.1f  /* std of the encoder's random starting rows */
 #define SR_TRAIN_LIST 50     /* first-stage lists kept per pair (lexical and dense top-50) */
 
 typedef struct tctx {
@@ -46,6 +47,11 @@ sr_status sr_train_categories(tctx *t, sr_error *err);
 sr_status sr_train_mine_negatives(tctx *t, bool use_dense, uint64_t seed, sr_error *err);
 /* Body word-trigram Jaccard of two texts (exposed for tests). */
 double sr_trigram_jaccard(const char *a, const char *b);
+
+/* train_encoder_init.c: the starting table from the catalog's co-occurrence (random indexing; see
+ * the file's comment). skip[d] (may be NULL) leaves entry d out; *rows_reached counts the rows set. */
+sr_status sr_train_encoder_cooc_init(tctx *t, const uint8_t *skip, float init_std, size_t *rows_reached,
+                                     sr_error *err);
 
 /* train_encoder.c */
 sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error *err);

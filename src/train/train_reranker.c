@@ -167,10 +167,11 @@ static size_t list_len(const tctx *t, size_t i) {
 /* Network forward for one row: returns the score, fills a (pre-activation) [hidden]. */
 static float forward(const sr_ltr *m, const float *x, float *a) {
   float s = m->b2;
+  uint32_t F = m->n_feat;
   for (uint32_t h = 0; h < m->hidden; h++) {
-    const float *w = &m->w1[(size_t)h * SR_LTR_NFEAT];
+    const float *w = &m->w1[(size_t)h * F];
     float v = m->b1[h];
-    for (int f = 0; f < SR_LTR_NFEAT; f++) v += w[f] * x[f];
+    for (uint32_t f = 0; f < F; f++) v += w[f] * x[f];
     a[h] = v;
     if (v > 0) s += m->w2[h] * v;
   }
@@ -267,7 +268,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
                  cg, cn + ct, cn, ct, o->rr_drop_copies ? "" : " (copies from held-out lists only)");
   }
   /* standardisation over the training rows */
-  if ((st = sr_ltr_init(rr, o->rr_hidden, o->seed, err)) != SR_OK) goto done;
+  if ((st = sr_ltr_init(rr, o->rr_hidden, o->rr_features, o->seed, err)) != SR_OK) goto done;
   {
     double sum[SR_LTR_NFEAT] = {0}, sq[SR_LTR_NFEAT] = {0};
     size_t cnt = 0;
@@ -291,7 +292,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
           L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
   }
   /* parameters as one flat vector for Adam: w1, b1, w2, b2 */
-  size_t H = rr->hidden, nw1 = H * SR_LTR_NFEAT, np = nw1 + 2 * H + 1;
+  size_t H = rr->hidden, F = rr->n_feat, nw1 = H * F, np = nw1 + 2 * H + 1;
   float *params = malloc(np * sizeof *params);
   grad = calloc(np, sizeof *grad);
   opt.m = calloc(np, sizeof(float));
@@ -364,8 +365,8 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
             grad[nw1 + H + h] += d * ak[h];
             float da = d * rr->w2[h];
             grad[nw1 + h] += da;
-            float *gw = &grad[h * SR_LTR_NFEAT];
-            for (int f = 0; f < SR_LTR_NFEAT; f++) gw[f] += da * x[f];
+            float *gw = &grad[h * F];
+            for (size_t f = 0; f < F; f++) gw[f] += da * x[f];
           }
         }
       }

@@ -22,6 +22,17 @@ import struct,sys; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d
 print(sorted((d[t+24*i:t+24*i+4], struct.unpack_from("<I",d,t+24*i+4)[0]) for i in range(n) if d[t+24*i:t+24*i+4]!=b"META"))' "$1"; }
 t_check "train is deterministic (2 threads vs 1)" [ "$(sections $m)" = "$(sections $T_DIR/m2.srm)" ]
 $SR train -o $m 2>/dev/null; t_check "train without -i is a usage error" [ $? -eq 2 ]
+meta() { $PY -c '
+import struct,sys,json; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+for i in range(n):
+    if d[t+24*i:t+24*i+4]==b"META":
+        o,l=struct.unpack_from("<QQ",d,t+24*i+8); m=json.loads(d[o:o+l])
+        print(m["encoder"]["init"], m["reranker"]["features"])' "$1"; }
+t_check "META records the random start and 24 reranker inputs (defaults)" [ "$(meta $m)" = "random 24" ]
+$SR train -i $lex -o $T_DIR/m3.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 3 \
+  --heldout 0.2 --rr-share 0.3 -q --cooc-init --rr-features 20 2>/dev/null
+t_check "train --cooc-init --rr-features 20 (ablations)" [ "$(meta $T_DIR/m3.srm)" = "cooccurrence 20" ]
+$SR train -i $lex -o $T_DIR/x.srm --rr-features 19 2>/dev/null; t_check "--rr-features 19 is an error" [ $? -ne 0 ]
 # labelled pairs from a benchmark-format set (tasks + relevance), several answers per task as one group
 out=$($SR train -i $lex -o $T_DIR/tp.srm --queries 50 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 2 \
   --heldout 0.2 --rr-share 0.3 --pairs-tasks $ex/tasks.jsonl --pairs-relevance $ex/relevance.json 2>&1); rc=$?
@@ -59,6 +70,10 @@ t_check "route --model FILE" $PY -c 'import json,sys; d=json.loads(sys.argv[1]);
 out=$(SKILLROUTER_MODEL=$m $SR eval -i $idx --tasks $ex/tasks.jsonl --relevance $ex/relevance.json 2>&1)
 t_check "eval uses the model and reports the lexical stage" grep -q 'stage 1 (lexical BM25F): Hit@1' <<<"$out"
 t_check "eval prints the metrics" grep -q 'MRR@10' <<<"$out"
+out=$(SKILLROUTER_MODEL=$m $SR eval -i $idx --tasks $ex/tasks.jsonl --relevance $ex/relevance.json --dense-only 2>&1)
+t_check "eval --dense-only (the encoder alone) prints the metrics" grep -q 'MRR@10' <<<"$out"
+out=$(SKILLROUTER_MODEL=$m $SR eval -i $idx --tasks $ex/tasks.jsonl --relevance $ex/relevance.json --model $T_DIR/m3.srm 2>&1)
+t_check "eval with a 20-input reranker model" grep -q 'MRR@10' <<<"$out"
 out=$(SKILLROUTER_MODEL=$m $SR eval -i $idx --tasks $ex/tasks.jsonl --relevance $ex/relevance.json --no-model 2>&1)
 t_check "eval --no-model has no model stage" bash -c '! grep -q "stage 1" <<<"$1"' _ "$out"
 

@@ -121,6 +121,13 @@ static void test_bm25f_hand_values(void) {
   n = route(ix, "beta gamma beta", &p, SR_BY_ENTRY, r, 8);
   CHECK_INT(r[0].id, 1);
   CHECK_NEAR(r[0].score, 2 * 0.2136380133, 1e-6);
+  /* with qtf_k3 = 1 a term repeated twice weighs (1+1)·2/(1+2) = 4/3: "beta gamma beta" on doc1 =
+   * 0.2136·4/3 + 0.2136; a term not found in the index does not shift the counts of the others */
+  p.qtf_k3 = 1;
+  n = route(ix, "beta nosuchword gamma nosuchword beta", &p, SR_BY_ENTRY, r, 8);
+  CHECK_INT(r[0].id, 1);
+  CHECK_NEAR(r[0].score, (4.0 / 3.0 + 1) * 0.2136380133, 1e-6);
+  p.qtf_k3 = 0;
   /* k limits; no match → no result; max_df_ratio drops common terms */
   CHECK_INT(route(ix, "beta gamma", &p, SR_BY_ENTRY, r, 1), 1);
   CHECK_INT(route(ix, "nothing here", &p, SR_BY_ENTRY, r, 8), 0);

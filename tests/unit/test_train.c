@@ -160,13 +160,20 @@ static void test_forward_matches_lengths(void) {
   sr_forward_free(f);
 }
 
-static void test_features_postings_vs_forward(void) {
+/* The synthetic index with its forward view and an analyzer of its settings (caller frees both). */
+static sr_index *synthetic_views(sr_forward **f, sr_analyzer **an) {
   sr_index *ix = synthetic_index();
-  sr_forward *f = NULL;
   sr_error err = {0};
-  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  CHECK_OK(sr_forward_build(ix, f, &err), &err);
+  CHECK_OK(sr_analyzer_new(sr_index_analyzer(ix), an, &err), &err);
+  return ix;
+}
+
+static void test_features_postings_vs_forward(void) {
+  sr_error err = {0};
+  sr_forward *f = NULL;
   sr_analyzer *an = NULL;
-  CHECK_OK(sr_analyzer_new(sr_index_analyzer(ix), &an, &err), &err);
+  sr_index *ix = synthetic_views(&f, &an);
   sr_searcher *s = NULL;
   CHECK_OK(sr_searcher_new(ix, &s, &err), &err);
   sr_query_bag bag = SR_QUERY_BAG_INIT;
@@ -207,6 +214,144 @@ static void test_features_postings_vs_forward(void) {
   sr_ltr_list_free(&b);
   sr_query_bag_free(&bag);
   sr_searcher_free(s);
+  sr_analyzer_free(an);
+  sr_forward_free(f);
+}
+
+/* The co-occurrence starting table: words of one topic (they share entries) end up closer than words
+ * of different topics; skipped entries add nothing; the table does not depend on the thread count. */
+static double row_cos(const sr_senc *e, uint32_t a, uint32_t b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (uint32_t k = 0; k < e->dim; k++) {
+    double x = e->emb[(size_t)a * e->dim + k], y = e->emb[(size_t)b * e->dim + k];
+    ab += x * y, aa += x * x, bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+}
+
+static void test_cooc_init(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_forward *f = NULL;
+  CHECK_OK(sr_forward_build(ix, &f, &err), &err);
+  sr_train_opts o = sr_train_defaults();
+  sr_senc e1, e2;
+  float *tables[2] = {NULL, NULL};
+  sr_senc *encs[2] = {&e1, &e2};
+  uint8_t *skip = calloc(N_SKILLS, 1);
+  for (int s = 0; s < N_SKILLS; s += 2) skip[s] = 1;  /* every even entry left out in the second run */
+  for (int run = 0; run < 2; run++) {
+    CHECK_OK(sr_senc_init(encs[run], 4096, 32, 11, 0.1f, &err), &err);
+    tctx t;
+    memset(&t, 0, sizeof t);
+    t.ix = ix;
+    t.fwd = f;
+    t.o = &o;
+    t.enc = encs[run];
+    t.n_docs = N_SKILLS;
+    t.dim = 32;
+    t.threads = run == 0 ? 1 : 2;
+    t.bucket = sr_senc_term_buckets(encs[run], ix);
+    sr_senc_set_idf(encs[run], ix, t.bucket);
+    size_t reached = 0;
+    CHECK_OK(sr_train_encoder_cooc_init(&t, NULL, 0.1f, &reached, &err), &err);
+    CHECK(reached > 1000);
+    tables[run] = malloc(4096 * 32 * sizeof(float));
+    memcpy(tables[run], encs[run]->emb, 4096 * 32 * sizeof(float));
+    free(t.bucket);
+  }
+  CHECK(memcmp(tables[0], tables[1], 4096 * 32 * sizeof(float)) == 0);
+  {
+    /* skipped entries add nothing: a word only a skipped entry holds keeps its random row, a word of a
+     * kept entry does not (65536 rows: these two words share a row with no other word here) */
+    sr_senc e3;
+    CHECK_OK(sr_senc_init(&e3, 65536, 32, 11, 0.1f, &err), &err);
+    tctx t;
+    memset(&t, 0, sizeof t);
+    t.ix = ix, t.fwd = f, t.o = &o, t.enc = &e3, t.n_docs = N_SKILLS, t.dim = 32, t.threads = 2;
+    t.bucket = sr_senc_term_buckets(&e3, ix);
+    sr_senc_set_idf(&e3, ix, t.bucket);
+    uint32_t b0 = sr_senc_bucket(&e3, "s0u0", 4), b1 = sr_senc_bucket(&e3, "s1u0", 4);
+    float r0[32], r1[32];
+    memcpy(r0, &e3.emb[(size_t)b0 * 32], sizeof r0);
+    memcpy(r1, &e3.emb[(size_t)b1 * 32], sizeof r1);
+    size_t reached = 0;
+    CHECK_OK(sr_train_encoder_cooc_init(&t, skip, 0.1f, &reached, &err), &err);
+    CHECK(memcmp(r0, &e3.emb[(size_t)b0 * 32], sizeof r0) == 0);
+    CHECK(memcmp(r1, &e3.emb[(size_t)b1 * 32], sizeof r1) != 0);
+    double norm = 0;
+    for (int k = 0; k < 32; k++) norm += (double)e3.emb[(size_t)b1 * 32 + k] * e3.emb[(size_t)b1 * 32 + k];
+    CHECK(fabs(sqrt(norm) - 0.1 * sqrt(32.0)) < 1e-4);  /* reached rows get a random row's norm */
+    free(t.bucket);
+    sr_senc_free(&e3);
+  }
+  /* same-topic vs other-topic word pairs */
+  memcpy(e1.emb, tables[0], 4096 * 32 * sizeof(float));
+  double same = 0, other = 0;
+  int n = 0;
+  for (int tp = 0; tp < N_TOPICS; tp++)
+    for (int k = 0; k < 10; k++, n++) {
+      char a[32], b[32], c[32];
+      word(a, tp, k);
+      word(b, tp, k + 10);
+      word(c, (tp + 7) % N_TOPICS, k + 10);
+      uint32_t ba = sr_senc_bucket(&e1, a, strlen(a)), bb = sr_senc_bucket(&e1, b, strlen(b)),
+               bc = sr_senc_bucket(&e1, c, strlen(c));
+      same += row_cos(&e1, ba, bb);
+      other += row_cos(&e1, ba, bc);
+    }
+  printf("  co-occurrence init: mean cosine same topic %.3f, other topic %.3f\n", same / n, other / n);
+  CHECK(same / n > other / n + 0.2);
+  free(tables[0]);
+  free(tables[1]);
+  free(skip);
+  sr_senc_free(&e1);
+  sr_senc_free(&e2);
+  sr_forward_free(f);
+}
+
+/* Features 20-23 weight query terms by their repeats: with every term once they equal the plain BM25F
+ * (0) and coverage (8); a repeated term raises the share of the candidates that hold it. */
+static void test_query_repeat_features(void) {
+  sr_error err = {0};
+  sr_forward *f = NULL;
+  sr_analyzer *an = NULL;
+  sr_index *ix = synthetic_views(&f, &an);
+  sr_query_bag bag = SR_QUERY_BAG_INIT;
+  sr_ltr_list l = {0};
+  sr_bm25f_params bp = sr_bm25f_defaults();
+  const char *once = "t3w1 t3w2 t9w4 data", *rep = "t3w1 t3w2 t9w4 t9w4 t9w4 t9w4 data";
+  uint32_t docs[6] = {3, 43, 83, 9, 49, 89};  /* topic 3, then topic 9 */
+  float x20[2][6];
+  for (int q = 0; q < 2; q++) {
+    const char *text = q ? rep : once;
+    CHECK_OK(sr_query_bag_fill(&bag, an, ix, NULL, text, strlen(text), &err), &err);
+    CHECK_OK(sr_ltr_list_begin(&l, ix, bag.terms, bag.n, 6, bp.max_df_ratio, &err), &err);
+    memcpy(l.doc, docs, sizeof docs);
+    sr_ltr_gather_forward(&l, f, UINT32_MAX, NULL, 0);
+    sr_ltr_features(&l, &bp, N_SKILLS, f->avg_field_len);
+    for (int i = 0; i < 6; i++) {
+      const float *x = &l.feat[i * SR_LTR_NFEAT];
+      x20[q][i] = x[20];
+      if (q == 0) {
+        CHECK(fabsf(x[20] - x[0]) < 1e-6f);
+        CHECK(fabsf(x[22] - x[8]) < 1e-6f);
+      }
+    }
+    if (q == 1) {
+      double w = (SR_LTR_QTF_K3 + 1) * 4 / (SR_LTR_QTF_K3 + 4);
+      size_t k;
+      for (k = 0; k < l.nq && fabs(l.qweight[k] - 1.0) < 1e-6; k++) {}
+      CHECK(k < l.nq && fabs(l.qweight[k] - w) < 1e-5);
+    }
+  }
+  /* topic-9 candidates gain relative to topic-3 ones when t9w4 repeats */
+  double gain9 = 0, gain3 = 0;
+  for (int i = 0; i < 3; i++) gain3 += x20[1][i] - x20[0][i], gain9 += x20[1][i + 3] - x20[0][i + 3];
+  printf("  query-repeat BM25F: topic-9 candidates %+.3f, topic-3 %+.3f\n", gain9 / 3, gain3 / 3);
+  CHECK(gain9 > gain3);
+  sr_ltr_list_free(&l);
+  sr_query_bag_free(&bag);
   sr_analyzer_free(an);
   sr_forward_free(f);
 }
@@ -256,7 +401,7 @@ static void test_model_roundtrip_and_corruption(void) {
   memset(&m, 0, sizeof m);
   sr_error err = {0};
   CHECK_OK(sr_senc_init(&m.enc, 256, 8, 5, 0.3f, &err), &err);
-  CHECK_OK(sr_ltr_init(&m.rr, 4, 9, &err), &err);
+  CHECK_OK(sr_ltr_init(&m.rr, 4, SR_LTR_NFEAT, 9, &err), &err);
   m.has_rr = true;
   m.rr.b2 = 0.25f;
   m.rr.mean[3] = 1.5f;
@@ -327,7 +472,7 @@ static sr_train_opts small_opts(int threads) {
   o.epochs = 3;
   o.batch = 32;
   o.lr = 0.1f;
-  o.rr_epochs = 3;
+  o.rr_epochs = 10;
   o.rr_list = 10;
   o.rr_hidden = 8;
   o.threads = threads;
@@ -337,15 +482,39 @@ static sr_train_opts small_opts(int threads) {
 static void test_training_learns_and_is_deterministic(void) {
   sr_index *ix = synthetic_index();
   sr_error err = {0};
+  /* random starting rows (the default); the co-occurrence start is checked below */
   sr_train_opts o0 = small_opts(1);
   o0.epochs = 0;
   o0.train_reranker = false;
+  o0.cooc_init = false;
   sr_default_model m0, m1, m2;
   sr_train_report r0, r1, r2;
   CHECK_OK(sr_train(ix, &o0, &m0, &r0, &err), &err);
   sr_train_opts o1 = small_opts(1), o2 = small_opts(2);
+  o1.cooc_init = o2.cooc_init = false;
   CHECK_OK(sr_train(ix, &o1, &m1, &r1, &err), &err);
   CHECK_OK(sr_train(ix, &o2, &m2, &r2, &err), &err);
+  {
+    /* the co-occurrence start: better than random rows before any training, and trained from it the
+     * model is the same bit for bit with one thread or two */
+    sr_train_opts c0 = small_opts(1), c1 = small_opts(1), c2 = small_opts(2);
+    c0.cooc_init = c1.cooc_init = c2.cooc_init = true;
+    c0.epochs = 0;
+    c0.train_reranker = false;
+    sr_default_model mc0, mc1, mc2;
+    sr_train_report rc0, rc1, rc2;
+    CHECK_OK(sr_train(ix, &c0, &mc0, &rc0, &err), &err);
+    CHECK_OK(sr_train(ix, &c1, &mc1, &rc1, &err), &err);
+    CHECK_OK(sr_train(ix, &c2, &mc2, &rc2, &err), &err);
+    printf("  synthetic, co-occurrence start: held-out dense MRR@10 untrained %.3f (random rows %.3f), trained %.3f\n",
+           rc0.heldout_dense_mrr, r0.heldout_dense_mrr, rc1.heldout_dense_mrr);
+    CHECK(rc0.heldout_dense_mrr > r0.heldout_dense_mrr + 0.05);
+    CHECK(memcmp(mc1.enc.emb, mc2.enc.emb, (size_t)mc1.enc.n_buckets * mc1.enc.dim * sizeof(float)) == 0);
+    CHECK(memcmp(mc1.rr.w1, mc2.rr.w1, (size_t)mc1.rr.hidden * mc1.rr.n_feat * sizeof(float)) == 0);
+    sr_default_model_free(&mc0);
+    sr_default_model_free(&mc1);
+    sr_default_model_free(&mc2);
+  }
   printf("  synthetic: held-out dense Hit@1 untrained %.3f -> trained %.3f (R@50 %.3f -> %.3f); BM25F %.3f; "
          "reranked %.3f; pairs %zu/%zu/%zu; filtered same-name %zu jaccard %zu cosine %zu\n",
          r0.heldout_dense_hit1, r1.heldout_dense_hit1, r0.heldout_dense_r50, r1.heldout_dense_r50,
@@ -505,6 +674,8 @@ int main(void) {
   RUN(test_trigram_jaccard);
   RUN(test_forward_matches_lengths);
   RUN(test_features_postings_vs_forward);
+  RUN(test_query_repeat_features);
+  RUN(test_cooc_init);
   RUN(test_text_rows_match_forward);
   RUN(test_model_roundtrip_and_corruption);
   RUN(test_training_learns_and_is_deterministic);
