@@ -64,8 +64,10 @@ static const char USAGE[] =
     "                       the training lists instead of keeping them as negatives (held-out lists\n"
     "                       always drop them)\n"
     "  --rr-features N      network inputs: 24 (default) or 20 (without the query-repeat features)\n"
+    "  --rr-last-weights    keep the last epoch's weights instead of averaging the second half's\n"
     "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (30, 32, 0.002, 1)\n"
     "  --no-reranker        train the bi-encoder only\n"
+    "  --encoder-from M.srm keep that model's encoder and train only the reranker (minutes, not ten)\n"
     "other:\n"
     "  --threads N          (default: all cores)\n"
     "  --checkpoint FILE    write the model after every encoder epoch\n"
@@ -152,6 +154,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "--no-reranker")) { o.train_reranker = false; continue; }
     if (!strcmp(a, "--rr-drop-copies")) { o.rr_drop_copies = true; continue; }
     if (!strcmp(a, "--cooc-init")) { o.cooc_init = true; continue; }
+    if (!strcmp(a, "--rr-last-weights")) { o.rr_average = false; continue; }
     if (!val) {
       fprintf(stderr, "skillrouter train: unknown option or missing value: %s (see --help)\n", a);
       return 2;
@@ -173,6 +176,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--exclude-bench")) bench = val;
     else if (!strcmp(a, "--exclude-ids")) excl = val;
     else if (!strcmp(a, "--checkpoint")) o.checkpoint_path = val;
+    else if (!strcmp(a, "--encoder-from")) o.encoder_from = val;
     else if (!strcmp(a, "--queries")) ok = cli_parse_size(a, val, &o.pairs.n_queries);
     else if (!strcmp(a, "--seed")) { ok = cli_parse_size(a, val, &v); o.seed = v; }
     else if (!strcmp(a, "--dim")) { ok = cli_parse_size(a, val, &v); o.dim = (uint32_t)v; }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "index/vectors.h"
 #include "train/train_internal.h"
 #include "util/buf.h"
 #include "util/parallel.h"
@@ -35,6 +36,7 @@ sr_train_opts sr_train_defaults(void) {
   o.tau = 0.05f;
   o.train_reranker = true;
   o.rr_epochs = 30;
+  o.rr_average = true;
   o.rr_list = 20;
   o.rr_hidden = 32;
   o.cooc_init = false;
@@ -106,7 +108,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
-                o->cooc_init ? "cooccurrence" : "random", o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random", o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
@@ -138,15 +140,27 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   sr_status st = sr_forward_build(ix, &fwd, err);
   if (st != SR_OK) return st;
   t.fwd = fwd;
-  if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, SR_TRAIN_INIT_STD, err)) != SR_OK) goto done;
+  if (o->encoder_from) {
+    sr_default_model src;
+    if ((st = sr_default_model_load(o->encoder_from, &src, err)) != SR_OK) goto done;
+    model->enc = src.enc;  /* the loaded table is owned: it moves into the new model */
+    memset(&src.enc, 0, sizeof src.enc);
+    sr_default_model_free(&src);
+  } else if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, SR_TRAIN_INIT_STD, err)) != SR_OK) {
+    goto done;
+  }
   t.enc = &model->enc;
-  t.dim = o->dim;
+  t.dim = model->enc.dim;
+  sr_train_opts mo = *o;  /* what META records: the encoder actually used */
+  mo.buckets = model->enc.n_buckets;
+  mo.dim = model->enc.dim;
+  if (o->encoder_from) mo.epochs = 0;
   t.bucket = sr_senc_term_buckets(&model->enc, ix);
   if (!t.bucket) {
     st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
     goto done;
   }
-  sr_senc_set_idf(&model->enc, ix, t.bucket);
+  if (!o->encoder_from) sr_senc_set_idf(&model->enc, ix, t.bucket);
   sr_pairs_opts po = o->pairs;
   po.seed = o->seed;
   if ((st = sr_pairs_build(ix, &model->enc, &po, &t.pairs, err)) != SR_OK) goto done;
@@ -164,7 +178,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     st = sr_fail(err, SR_ERR_ARG, "train: no training pairs could be made from this catalog");
     goto done;
   }
-  if (o->cooc_init) {
+  if (o->cooc_init && !o->encoder_from) {
     /* the excluded entries (benchmark ground truth) add nothing to the starting table either */
     uint8_t *skip = calloc(t.n_docs, 1);
     if (!skip) {
@@ -201,14 +215,23 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   eval_lists(&t, t.lex, t.n_lex, &rep->heldout_lex_hit1, &rep->heldout_lex_mrr, NULL);
   sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", now_s() - tl,
                rep->heldout_lex_hit1, rep->heldout_lex_mrr);
-  for (int epoch = 0; epoch <= o->epochs; epoch++) {
+  int epochs = o->encoder_from ? 0 : o->epochs;
+  for (int epoch = 0; epoch <= epochs; epoch++) {
     double te = now_s();
+    if (epoch == epochs) {
+      /* the encoder as the model file will hold it (f16 rows and row weights): the reranker's lists and
+       * cosine feature are then computed exactly as they will be when routing */
+      size_t cells = (size_t)model->enc.n_buckets * model->enc.dim;
+      for (size_t i = 0; i < cells; i++) model->enc.emb[i] = sr_half_to_f32(sr_f32_to_f16(model->enc.emb[i]));
+      for (uint32_t b = 0; b < model->enc.n_buckets; b++)
+        model->enc.idf[b] = sr_half_to_f32(sr_f32_to_f16(model->enc.idf[b]));
+    }
     sr_train_encode_all(&t);
     sr_train_dense_lists(&t);
     eval_lists(&t, t.dense, NULL, &rep->heldout_dense_hit1, &rep->heldout_dense_mrr, &rep->heldout_dense_r50);
     sr_train_log(&t, "encoder after %d epoch(s): held-out dense Hit@1 %.3f MRR@10 %.3f R@50 %.3f (%.1f s)", epoch,
                  rep->heldout_dense_hit1, rep->heldout_dense_mrr, rep->heldout_dense_r50, now_s() - te);
-    if (epoch == o->epochs) break;
+    if (epoch == epochs) break;
     if (o->cancel && *o->cancel) {
       st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
       goto done;
@@ -219,11 +242,11 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     if ((st = sr_train_encoder_epoch(&t, epoch, &loss, err)) != SR_OK) goto done;
     sr_train_log(&t, "encoder epoch %d/%d: loss %.4f, %.1f s; negatives %zu kept, filtered: same name %zu, "
                  "trigram Jaccard %zu, cosine %zu",
-                 epoch + 1, o->epochs, loss, now_s() - te, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
+                 epoch + 1, epochs, loss, now_s() - te, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
                  rep->fn_cosine);
     if (o->checkpoint_path) {
       rep->seconds = now_s() - t0;
-      model->meta = make_meta(o, rep, ix);
+      model->meta = make_meta(&mo, rep, ix);
       st = sr_default_model_save(model, o->checkpoint_path, err);
       free(model->meta);
       model->meta = NULL;
@@ -235,7 +258,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     model->has_rr = true;
   }
   rep->seconds = now_s() - t0;
-  model->meta = make_meta(o, rep, ix);
+  model->meta = make_meta(&mo, rep, ix);
 done:
   free_ctx(&t);
   sr_forward_free(fwd);

@@ -41,6 +41,7 @@ typedef struct sr_train_opts {
   /* reranker */
   bool train_reranker;
   int rr_epochs;
+  bool rr_average;           /* final weights = the mean of the weights after each epoch of the second half */
   size_t rr_list;            /* candidates per list from each first-stage list (lexical, dense) */
   uint32_t rr_hidden;
   uint32_t rr_features;       /* network inputs: SR_LTR_NFEAT (24, default) or SR_LTR_NFEAT_V1 (20: without the
@@ -54,6 +55,8 @@ typedef struct sr_train_opts {
   bool rr_drop_copies;
   int threads;               /* 0 = all cores */
   const char *checkpoint_path;  /* model written after every epoch (atomically), or NULL */
+  const char *encoder_from;  /* take the encoder (table, idf, hashing) from this model file and train only
+                              * the reranker (its lists use that encoder), or NULL */
   /* progress lines (one per phase step/epoch), or NULL */
   void (*log)(void *ctx, const char *line);
   void *log_ctx;

@@ -318,6 +318,17 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   sr_rng_seed(&r, o->seed ^ 0x52524E4Bull);
   const size_t lists_per_step = 32;
   float tau = o->rr_tau > 0 ? o->rr_tau : 1.0f;
+  /* weight averaging: the held-out score of the last epoch's weights swings by a point or two from
+   * epoch to epoch; the mean of the weights after each epoch of the second half is steadier */
+  int avg_from = o->rr_average ? o->rr_epochs / 2 : o->rr_epochs;
+  double *avg = o->rr_average ? calloc(np, sizeof *avg) : NULL;
+  int n_avg = 0;
+  if (o->rr_average && !avg) {
+    free(params);
+    free(order);
+    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+    goto done;
+  }
   for (int epoch = 0; epoch < o->rr_epochs; epoch++) {
     for (size_t i = n_train; i > 1; i--) {
       size_t j = sr_rng_below(&r, i);
@@ -326,6 +337,7 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     double loss = 0;
     for (size_t b0 = 0; b0 < n_train; b0 += lists_per_step) {
       if (o->cancel && *o->cancel) {
+        free(avg);
         free(params);
         free(order);
         st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
@@ -381,6 +393,12 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
       memcpy(rr->w2, params + nw1 + H, H * sizeof(float));
       rr->b2 = params[np - 1];
     }
+    if (epoch >= avg_from) {
+      for (size_t k = 0; k < nw1; k++) avg[k] += rr->w1[k];
+      for (size_t k = 0; k < H; k++) avg[nw1 + k] += rr->b1[k], avg[nw1 + H + k] += rr->w2[k];
+      avg[np - 1] += rr->b2;
+      n_avg++;
+    }
     double h1, mrr, rec;
     evaluate(t, &L, rr, &h1, &mrr, &rec);
     sr_train_log(t, "reranker epoch %d/%d: loss %.4f, held-out Hit@1 %.3f MRR@10 %.3f (shortlist recall %.3f)",
@@ -389,6 +407,18 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     t->rep->heldout_rr_mrr = mrr;
     t->rep->heldout_shortlist_recall = rec;
   }
+  if (n_avg > 0) {
+    for (size_t k = 0; k < nw1; k++) rr->w1[k] = (float)(avg[k] / n_avg);
+    for (size_t k = 0; k < H; k++) rr->b1[k] = (float)(avg[nw1 + k] / n_avg), rr->w2[k] = (float)(avg[nw1 + H + k] / n_avg);
+    rr->b2 = (float)(avg[np - 1] / n_avg);
+    double h1, mrr, rec;
+    evaluate(t, &L, rr, &h1, &mrr, &rec);
+    sr_train_log(t, "reranker weights averaged over epochs %d-%d: held-out Hit@1 %.3f MRR@10 %.3f", avg_from + 1,
+                 o->rr_epochs, h1, mrr);
+    t->rep->heldout_rr_hit1 = h1;
+    t->rep->heldout_rr_mrr = mrr;
+  }
+  free(avg);
   free(params);
   free(order);
 done:

@@ -33,6 +33,14 @@ $SR train -i $lex -o $T_DIR/m3.srm --queries 200 --dim 16 --buckets 4096 --epoch
   --heldout 0.2 --rr-share 0.3 -q --cooc-init --rr-features 20 2>/dev/null
 t_check "train --cooc-init --rr-features 20 (ablations)" [ "$(meta $T_DIR/m3.srm)" = "cooccurrence 20" ]
 $SR train -i $lex -o $T_DIR/x.srm --rr-features 19 2>/dev/null; t_check "--rr-features 19 is an error" [ $? -ne 0 ]
+# the reranker alone on another model's encoder: the encoder section is that model's, byte for byte
+senc() { sections "$1" | tr ')' '\n' | grep SENC; }
+$SR train -i $lex -o $T_DIR/m4.srm --queries 200 --rr-list 5 --rr-epochs 3 --heldout 0.2 --rr-share 0.3 -q \
+  --encoder-from $m --rr-last-weights 2>/dev/null
+t_check "train --encoder-from keeps that model's encoder" [ -n "$(senc $m)" -a "$(senc $m)" = "$(senc $T_DIR/m4.srm)" ]
+t_check "train --encoder-from: META says so" [ "$(meta $T_DIR/m4.srm)" = "from another model 24" ]
+$SR train -i $lex -o $T_DIR/x.srm --encoder-from $T_DIR/bad-none.srm 2>/dev/null
+t_check "train --encoder-from a missing file is an error" [ $? -eq 1 ]
 # labelled pairs from a benchmark-format set (tasks + relevance), several answers per task as one group
 out=$($SR train -i $lex -o $T_DIR/tp.srm --queries 50 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 2 \
   --heldout 0.2 --rr-share 0.3 --pairs-tasks $ex/tasks.jsonl --pairs-relevance $ex/relevance.json 2>&1); rc=$?
