@@ -337,6 +337,10 @@ static void test_query_repeat_features(void) {
         CHECK(fabsf(x[20] - x[0]) < 1e-6f);
         CHECK(fabsf(x[22] - x[8]) < 1e-6f);
       }
+      /* feature 0 is the router's BM25F (sr_ltr_bm25f) over the query's idf mass */
+      double mass = 0;
+      for (size_t k = 0; k < l.nq; k++) mass += l.qidf[k];
+      CHECK(fabs(x[0] * mass - sr_ltr_bm25f(&l, (size_t)i, &bp, f->avg_field_len)) < 1e-4);
     }
     if (q == 1) {
       double w = (SR_LTR_QTF_K3 + 1) * 4 / (SR_LTR_QTF_K3 + 4);
