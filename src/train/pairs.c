@@ -411,10 +411,34 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
   return SR_OK;
 }
 
+uint8_t *sr_pairs_excluded(const sr_index *ix, const char *const *ids, size_t n, size_t *marked) {
+  uint32_t count = sr_index_count(ix);
+  uint8_t *flags = calloc(count ? count : 1, 1);
+  size_t m = 0;
+  for (size_t i = 0; flags && i < n; i++) {
+    uint32_t d;
+    if (sr_index_find(ix, ids[i], &d) && !flags[d]) {
+      flags[d] = 1;
+      m++;
+    }
+  }
+  if (marked) *marked = m;
+  return flags;
+}
+
+void sr_pairs_order(uint32_t *order, uint32_t n, sr_rng *r) {
+  for (uint32_t i = 0; i < n; i++) order[i] = i;
+  for (uint32_t i = n; i > 1; i--) {
+    uint32_t j = (uint32_t)sr_rng_below(r, i), t = order[i - 1];
+    order[i - 1] = order[j];
+    order[j] = t;
+  }
+}
+
 sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_opts *o, sr_pairs *out, sr_error *err) {
   memset(out, 0, sizeof *out);
   uint32_t n = sr_index_count(ix);
-  uint8_t *excluded = calloc(n ? n : 1, 1);
+  uint8_t *excluded = sr_pairs_excluded(ix, o->exclude_ids, o->n_exclude, &out->excluded);
   uint32_t *order = malloc((n ? n : 1) * sizeof *order);
   sr_analyzer *an = NULL;
   sr_query_bag bag = SR_QUERY_BAG_INIT;
@@ -426,21 +450,9 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
     goto done;
   }
   if ((st = sr_analyzer_new(sr_index_analyzer(ix), &an, err)) != SR_OK) goto done;
-  for (size_t i = 0; i < o->n_exclude; i++) {
-    uint32_t d;
-    if (sr_index_find(ix, o->exclude_ids[i], &d) && !excluded[d]) {
-      excluded[d] = 1;
-      out->excluded++;
-    }
-  }
   sr_rng r;
   sr_rng_seed(&r, o->seed);
-  for (uint32_t i = 0; i < n; i++) order[i] = i;
-  for (uint32_t i = n; i > 1; i--) {
-    uint32_t j = (uint32_t)sr_rng_below(&r, i), t = order[i - 1];
-    order[i - 1] = order[j];
-    order[j] = t;
-  }
+  sr_pairs_order(order, n, &r);
   size_t made = 0;
   for (uint32_t k = 0; k < n && made < o->n_queries; k++) {
     uint32_t d = order[k];

@@ -23,6 +23,7 @@
 #include "index/forward.h"
 #include "index/index.h"
 #include "route/static_embed.h"
+#include "util/rng.h"
 #include "util/status.h"
 
 typedef enum sr_pair_kind { SR_PQ_WHEN = 0, SR_PQ_SPAN, SR_PQ_DESC, SR_PQ_LABEL, SR_PQ_LLM, SR_PQ_NKINDS } sr_pair_kind;
@@ -79,6 +80,15 @@ typedef struct sr_pairs_opts {
  * labelled line that is not {"query": string, "skill_id": string} or whose id is not in the index. */
 sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_opts *o, sr_pairs *out, sr_error *err);
 void sr_pairs_free(sr_pairs *p);
+
+/* flags[d] = 1 for every entry of ix whose id is in ids[0..n) (ids not in ix are ignored); calloc'd
+ * [count of ix, at least 1], caller frees; NULL when out of memory. *marked (may be NULL) counts the
+ * entries flagged. */
+uint8_t *sr_pairs_excluded(const sr_index *ix, const char *const *ids, size_t n, size_t *marked);
+/* order[0..n) = a shuffle of 0..n-1 drawn from r (seeded by the caller with the training seed): the
+ * order in which entries are sampled for pseudo-queries and for LLM-written queries, so the same seed
+ * picks the same skills for both. */
+void sr_pairs_order(uint32_t *order, uint32_t n, sr_rng *r);
 
 /* Text extraction (exposed for tests). Each writes a malloc'd NUL-terminated string into *out, or
  * NULL when the body has nothing suitable. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "train/pairs.h"
 #include "train/qw_http.h"
 #include "util/fileio.h"
 #include "util/rng.h"
@@ -44,36 +45,21 @@ static void fmt_msg(char *out, size_t cap, const char *fmt, ...) {
 }
 
 /* excluded[d] = 1 for the options' excluded ids (malloc'd, n entries), NULL when out of memory. */
-static uint8_t *excluded_of(const sr_index *ix, const sr_qw_opts *o) {
-  uint32_t n = sr_index_count(ix);
-  uint8_t *ex = calloc(n ? n : 1, 1);
-  for (size_t i = 0; ex && i < o->n_exclude; i++) {
-    uint32_t d;
-    if (sr_index_find(ix, o->exclude_ids[i], &d)) ex[d] = 1;
-  }
-  return ex;
-}
-
 sr_status sr_qw_plan(const sr_index *ix, const sr_qw_opts *o, const uint8_t *done, uint32_t **docs, size_t *n,
                      size_t *sampled, sr_error *err) {
   *docs = NULL;
   *n = 0;
   uint32_t count = sr_index_count(ix);
   uint32_t *order = malloc((count ? count : 1) * sizeof *order);
-  uint8_t *ex = excluded_of(ix, o);
+  uint8_t *ex = sr_pairs_excluded(ix, o->exclude_ids, o->n_exclude, NULL);
   if (!order || !ex) {
     free(order);
     free(ex);
     return sr_fail(err, SR_ERR_NOMEM, "query writer: out of memory");
   }
-  sr_rng r;   /* the same shuffle as the pseudo-queries (train/pairs.c) */
+  sr_rng r;   /* the same shuffle as the pseudo-queries */
   sr_rng_seed(&r, o->seed);
-  for (uint32_t i = 0; i < count; i++) order[i] = i;
-  for (uint32_t i = count; i > 1; i--) {
-    uint32_t j = (uint32_t)sr_rng_below(&r, i), t = order[i - 1];
-    order[i - 1] = order[j];
-    order[j] = t;
-  }
+  sr_pairs_order(order, count, &r);
   size_t taken = 0, m = 0;
   for (uint32_t k = 0; k < count && taken < o->n_queries; k++) {
     uint32_t d = order[k];
@@ -317,7 +303,7 @@ sr_status sr_qw_run(const sr_index *ix, const sr_qw_opts *o, const char *out_pat
   qw_run w = {.ix = ix, .o = o, .rep = rep, .out_path = out_path, .out = SR_BUF_INIT, .rej = SR_BUF_INIT};
   if (!make_url(o->endpoint, w.url, sizeof w.url)) return sr_fail(err, SR_ERR_ARG, "query writer: endpoint URL too long");
   uint32_t n_docs = sr_index_count(ix), *docs = NULL;
-  uint8_t *ex = excluded_of(ix, o), *done = calloc(n_docs ? n_docs : 1, 1);
+  uint8_t *ex = sr_pairs_excluded(ix, o->exclude_ids, o->n_exclude, NULL), *done = calloc(n_docs ? n_docs : 1, 1);
   w.rej_path = rejected_path(out_path);
   bool curl_up = false;
   size_t n = 0, sampled = 0;

@@ -180,14 +180,10 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   }
   if (o->cooc_init && !o->encoder_from) {
     /* the excluded entries (benchmark ground truth) add nothing to the starting table either */
-    uint8_t *skip = calloc(t.n_docs, 1);
+    uint8_t *skip = sr_pairs_excluded(ix, o->pairs.exclude_ids, o->pairs.n_exclude, NULL);
     if (!skip) {
       st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
       goto done;
-    }
-    for (size_t i = 0; i < o->pairs.n_exclude; i++) {
-      uint32_t d;
-      if (sr_index_find(ix, o->pairs.exclude_ids[i], &d)) skip[d] = 1;
     }
     double ti = now_s();
     size_t reached = 0;
