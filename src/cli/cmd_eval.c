@@ -15,6 +15,7 @@
 #include "eval/eval.h"
 #include "eval/eval_route.h"
 #include "eval/eval_route_model.h"
+#include "eval/paired.h"
 #include "cli/cli_default_model.h"
 #include "index/vectors.h"
 #include "index/index.h"
@@ -48,6 +49,9 @@ static const char USAGE[] =
     "                      \"count\": n, \"lenient\":{same shape, with --equivalents}}\n"
     "  --report            per task: its split and the 1-based rank of each ground-truth skill ('-' when\n"
     "                      absent); with --json, a \"tasks\" array instead\n"
+    "  --baseline P        compare with these rankings (predictions format, e.g. another run's\n"
+    "                      --predictions-out) task by task: per metric the difference, its 95%\n"
+    "                      bootstrap interval over tasks and the tasks that got better / worse\n"
     "  --predictions-out F write the rankings scored (the predictions format; with a reranker, the\n"
     "                      reranked ones)\n"
     "\n"
@@ -85,6 +89,7 @@ static const char USAGE[] =
 typedef struct eval_args {
   const char *predictions, *index, *tasks, *relevance, *bench, *equivalents, *predictions_out;
   const char *retrieval_out, *query_vectors;
+  const char *baseline;       /* --baseline P.json: paired comparison with these rankings */
   route_pipe_opts po;        /* pipeline flags (route's); used when `pipeline` */
   bool pipeline;
   const char *pools[MAX_POOLS];
@@ -162,6 +167,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     else if (!strcmp(o, "--bench")) a->bench = v;
     else if (!strcmp(o, "--equivalents")) a->equivalents = v;
     else if (!strcmp(o, "--predictions-out")) a->predictions_out = v;
+    else if (!strcmp(o, "--baseline")) a->baseline = v;
     else if (!strcmp(o, "--retrieval-predictions-out")) a->retrieval_out = v;
     else if (!strcmp(o, "--query-vectors")) a->query_vectors = v, a->pipeline = true;
     else if (!strcmp(o, "--embed-model")) a->po.embed_model = v, a->pipeline = true;
@@ -278,7 +284,42 @@ static void print_table(const sr_split_scores *sc, const char *title) {
 typedef struct eval_outcome {
   const sr_eval_result *final, *retrieval, *shortlist;
   const char *mode;          /* retrieval mode with -i, else NULL */
+  const sr_paired *paired[2];  /* against --baseline: strict, lenient (NULL when not asked / no lenient) */
 } eval_outcome;
+
+#define PAIRED_RESAMPLES 10000
+#define PAIRED_SEED 20261121
+
+static void print_paired(const sr_paired *p, const char *title, const eval_args *a) {
+  printf("\n%sthis run vs the baseline %s, %zu tasks in both (%zu scored by one only); differences with\n"
+         "95%% bootstrap intervals over tasks (%zu paired resamples):\n", title, a->baseline, p->n, p->unpaired,
+         p->resamples);
+  printf("%-16s %8s %9s %9s  %-19s %6s %6s\n", "metric", "run", "baseline", "diff", "95% interval", "better",
+         "worse");
+  for (int m = 0; m < SR_METRIC_COUNT; m++) {
+    const sr_paired_metric *pm = &p->m[m];
+    printf("%-16s %8.4f %9.4f %+9.4f  [%+.4f, %+.4f] %6zu %6zu\n", sr_metric_name((sr_metric)m), pm->run, pm->base,
+           pm->diff, pm->lo, pm->hi, pm->better, pm->worse);
+  }
+}
+
+/* {"baseline": path, "count": n, "unpaired": n, "resamples": B, "metrics": {name: {run, baseline, diff, lo,
+ * hi, better, worse}}} as `key` of root; false when memory runs out. */
+static bool add_paired(cJSON *root, const char *key, const sr_paired *p, const eval_args *a) {
+  cJSON *o = cJSON_AddObjectToObject(root, key), *ms = o ? cJSON_AddObjectToObject(o, "metrics") : NULL;
+  bool ok = ms && cJSON_AddStringToObject(o, "baseline", a->baseline) && cJSON_AddNumberToObject(o, "count", (double)p->n) &&
+            cJSON_AddNumberToObject(o, "unpaired", (double)p->unpaired) &&
+            cJSON_AddNumberToObject(o, "resamples", (double)p->resamples);
+  for (int m = 0; ok && m < SR_METRIC_COUNT; m++) {
+    const sr_paired_metric *pm = &p->m[m];
+    cJSON *x = cJSON_AddObjectToObject(ms, sr_metric_name((sr_metric)m));
+    ok = x && cJSON_AddNumberToObject(x, "run", pm->run) && cJSON_AddNumberToObject(x, "baseline", pm->base) &&
+         cJSON_AddNumberToObject(x, "diff", pm->diff) && cJSON_AddNumberToObject(x, "lo", pm->lo) &&
+         cJSON_AddNumberToObject(x, "hi", pm->hi) && cJSON_AddNumberToObject(x, "better", (double)pm->better) &&
+         cJSON_AddNumberToObject(x, "worse", (double)pm->worse);
+  }
+  return ok;
+}
 
 static void print_counts(const sr_eval_result *r, const eval_args *a) {
   printf("%zu tasks scored (%zu single, %zu multi); skipped: %zu generic_only, %zu without ground truth%s, "
@@ -351,6 +392,8 @@ static void print_text(const eval_outcome *o, const eval_args *a) {
   } else {
     print_tables(r, "");
   }
+  if (o->paired[0]) print_paired(o->paired[0], "strict: ", a);
+  if (o->paired[1]) print_paired(o->paired[1], "lenient: ", a);
   if (!a->n_pools && !a->index)
     printf("\nnote: no --pool given; ground truth and graded labels were not filtered to a pool\n");
   if (dups) printf("\nnote: %zu rankings repeat an id; repeats count again in Precision@3 and nDCG\n", dups);
@@ -390,7 +433,7 @@ static bool add_recall(cJSON *obj, const char *key, const sr_eval_result *r, boo
 /* Prints the JSON summary (see USAGE); returns false when memory runs out. */
 static bool print_json(const eval_outcome *o, const eval_args *a) {
   const sr_eval_result *r = o->final;
-  if (!a->report && !o->mode) {  /* a predictions file: the library's summary as it is */
+  if (!a->report && !o->mode && !o->paired[0]) {  /* a predictions file: the library's summary as it is */
     char *text = sr_eval_result_json(r, true);
     if (text) printf("%s\n", text);
     free(text);
@@ -415,6 +458,8 @@ static bool print_json(const eval_outcome *o, const eval_args *a) {
            (!o->shortlist->has_lenient || add_recall(sl, "lenient_recall", o->shortlist, true));
     }
   }
+  if (ok && o->paired[0]) ok = add_paired(root, "paired", o->paired[0], a);
+  if (ok && o->paired[1]) ok = add_paired(root, "paired_lenient", o->paired[1], a);
   cJSON *tasks = ok && a->report ? cJSON_AddArrayToObject(root, "tasks") : NULL;
   ok = ok && (!a->report || tasks);
   for (size_t i = 0; ok && a->report && i < r->n_tasks; i++) {
@@ -503,7 +548,9 @@ int cmd_eval(int argc, char **argv) {
   eval_stages es;
   memset(&es, 0, sizeof es);
   es.retrieval = es.reranked = es.shortlist = (sr_predictions)SR_PREDICTIONS_INIT;
-  sr_eval_result *res = NULL, *res_ret = NULL, *res_short = NULL;
+  sr_eval_result *res = NULL, *res_ret = NULL, *res_short = NULL, *res_base = NULL;
+  sr_predictions base_pred = SR_PREDICTIONS_INIT;
+  sr_paired paired[2];
   eval_outcome out = {0};
   sr_eval_opts opts = {NULL, NULL, NULL};
   sr_status st = sr_bench_load(a.tasks, a.relevance, &bench, &err);
@@ -522,6 +569,14 @@ int cmd_eval(int argc, char **argv) {
   if (!st) st = sr_eval_run(bench, final, &opts, &res, &err);
   if (!st && es.has_rerank) st = sr_eval_run(bench, &es.retrieval, &opts, &res_ret, &err);
   if (!st && es.has_rerank) st = sr_eval_run(bench, &es.shortlist, &opts, &res_short, &err);
+  if (!st && a.baseline && !(st = sr_predictions_load(a.baseline, &base_pred, &err)) &&
+      !(st = sr_eval_run(bench, &base_pred, &opts, &res_base, &err)) &&
+      !(st = sr_paired_compare(res, res_base, false, PAIRED_RESAMPLES, PAIRED_SEED, &paired[0], &err))) {
+    out.paired[0] = &paired[0];
+    if (res->has_lenient &&
+        !(st = sr_paired_compare(res, res_base, true, PAIRED_RESAMPLES, PAIRED_SEED, &paired[1], &err)))
+      out.paired[1] = &paired[1];
+  }
   if (!st) {
     out.final = res;
     out.retrieval = res_ret;
@@ -536,6 +591,8 @@ int cmd_eval(int argc, char **argv) {
   sr_eval_result_free(res);
   sr_eval_result_free(res_ret);
   sr_eval_result_free(res_short);
+  sr_eval_result_free(res_base);
+  sr_predictions_free(&base_pred);
   if (ix) sr_index_close(ix);
   eval_stages_free(&es);
   sr_predictions_free(&pred);

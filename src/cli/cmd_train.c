@@ -65,6 +65,8 @@ static const char USAGE[] =
     "                       always drop them)\n"
     "  --rr-features N      network inputs: 24 (default) or 20 (without the query-repeat features)\n"
     "  --rr-last-weights    keep the last epoch's weights instead of averaging the second half's\n"
+    "  --rr-members N       networks trained from different seeds, averaged into one (8; members x\n"
+    "                       hidden units <= 256; 1 = a single network)\n"
     "  --rr-epochs N --rr-hidden N --rr-lr X --rr-tau X   (30, 32, 0.002, 1)\n"
     "  --no-reranker        train the bi-encoder only\n"
     "  --encoder-from M.srm keep that model's encoder and train only the reranker (minutes, not ten)\n"
@@ -187,6 +189,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--rr-epochs")) { ok = cli_parse_size(a, val, &v); o.rr_epochs = (int)v; }
     else if (!strcmp(a, "--rr-list")) ok = cli_parse_size(a, val, &o.rr_list);
     else if (!strcmp(a, "--rr-hidden")) { ok = cli_parse_size(a, val, &v); o.rr_hidden = (uint32_t)v; }
+    else if (!strcmp(a, "--rr-members")) { ok = cli_parse_size(a, val, &v); o.rr_members = (uint32_t)v; }
     else if (!strcmp(a, "--rr-features")) { ok = cli_parse_size(a, val, &v); o.rr_features = (uint32_t)v; }
     else if (!strcmp(a, "--lr")) ok = parse_float(a, val, &o.lr);
     else if (!strcmp(a, "--tau")) ok = parse_float(a, val, &o.tau);

@@ -16,6 +16,8 @@
  *
  * Network: x' = (x - mean) / std over the model's first n_feat features (20 or 24: models trained
  * before features 20-23 existed keep working), h = relu(W1 x' + b1), score = w2 · h + b2.
+ * A reranker trained as the mean of several networks (train --rr-members) has this same form: their
+ * hidden units side by side, output weights and bias divided by their count.
  *
  * Ownership: an sr_ltr owns its weights (sr_ltr_free). sr_ltr_score is thread-safe on a shared model.
  * An sr_ltr_list is a caller-owned scratch (sr_ltr_list_free), one per thread.

@@ -39,6 +39,7 @@ sr_train_opts sr_train_defaults(void) {
   o.rr_average = true;
   o.rr_list = 20;
   o.rr_hidden = 32;
+  o.rr_members = 8;
   o.cooc_init = false;
   o.rr_features = SR_LTR_NFEAT;
   o.rr_lr = 2e-3f;
@@ -102,7 +103,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
                 "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
-                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"list\":%zu,\"features\":%u,\"hidden\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
+                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"list\":%zu,\"features\":%u,\"hidden\":%u,\"members\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
                 "\"data\":{\"catalog_entries\":%u,\"pairs_encoder\":%zu,\"pairs_reranker\":%zu,\"pairs_heldout\":%zu,"
                 "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"llm\":%zu,\"seed\":%llu},"
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
@@ -111,7 +112,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random", o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
-                o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
+                o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_members, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
                 r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
                 r->by_kind[SR_PQ_LABEL], r->by_kind[SR_PQ_LLM], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
                 r->heldout_dense_hit1, r->heldout_dense_mrr, r->heldout_dense_r50, r->heldout_rr_hit1,
@@ -127,6 +128,9 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   if (o->epochs < 0 || o->rr_list < 1 || o->rr_list > SR_TRAIN_LIST || o->neg_dense < 0 || o->neg_bm25 < 0 ||
       o->neg_cat < 0 || o->neg_rand < 0)
     return sr_fail(err, SR_ERR_ARG, "train: bad options (epochs ≥ 0, list 1..%d, negative counts ≥ 0)", SR_TRAIN_LIST);
+  if (o->rr_hidden < 1 || o->rr_members < 1 || (uint64_t)o->rr_members * o->rr_hidden > SR_LTR_MAX_HIDDEN)
+    return sr_fail(err, SR_ERR_ARG, "train: reranker members × hidden units must be 1..%d (got %u × %u)",
+                   SR_LTR_MAX_HIDDEN, o->rr_members, o->rr_hidden);
   tctx t;
   memset(&t, 0, sizeof t);
   t.ix = ix;

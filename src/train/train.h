@@ -1,6 +1,7 @@
 /* train.h — the training pipeline of the default model (`skillrouter train`): pairs → hard negatives
  * (with the three-layer false-negative filter) → the static bi-encoder (InfoNCE with in-batch and hard
- * negatives) → the listwise reranker over the first stage's shortlist. Deterministic for a given seed,
+ * negatives) → the listwise reranker over the first stage's shortlist (the mean of rr_members networks
+ * trained from different seeds). Deterministic for a given seed,
  * index and options (threads only split work whose results are combined in a fixed order).
  *
  * Ownership: sr_train fills a caller-provided sr_default_model (route/default_model.h) that the caller
@@ -43,7 +44,10 @@ typedef struct sr_train_opts {
   int rr_epochs;
   bool rr_average;           /* final weights = the mean of the weights after each epoch of the second half */
   size_t rr_list;            /* candidates per list from each first-stage list (lexical, dense) */
-  uint32_t rr_hidden;
+  uint32_t rr_hidden;        /* hidden units of each member */
+  uint32_t rr_members;       /* networks trained from different seeds (init and list order) on the same lists;
+                              * the model's network is their mean (one network of members × rr_hidden units,
+                              * ≤ SR_LTR_MAX_HIDDEN); 1 = a single network */
   uint32_t rr_features;       /* network inputs: SR_LTR_NFEAT (24, default) or SR_LTR_NFEAT_V1 (20: without the
                               * query-repeat features; ablation) */
   float rr_lr, rr_tau;

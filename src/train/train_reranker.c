@@ -3,6 +3,7 @@
  * standardised, then the network trained with Adam on the listwise softmax cross-entropy (temperature
  * rr_tau) or, as the ablation, the pointwise logistic loss. Lists without the positive are not trained
  * on (their loss has no target); on held-out pairs they count as misses. */
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -221,6 +222,231 @@ static void evaluate(const tctx *t, const lists *L, const sr_ltr *m, double *hit
   *recall = n ? (double)present / n : 0;
 }
 
+/* Trains one network rr (initialised, standardisation set) on the lists train[0..n_train) with Adam:
+ * list order shuffled by shuffle_seed, weights averaged over the second half of epochs when asked.
+ * Progress lines per epoch when progress. Returns SR_ERR_NOMEM or SR_ERR_INTERRUPTED; rr is then partly
+ * trained (the caller frees it). Thread-safe for distinct rr. */
+static sr_status train_one(const tctx *t, const lists *L, const uint32_t *train, size_t n_train,
+                           uint64_t shuffle_seed, bool progress, sr_ltr *rr, sr_error *err) {
+  const sr_train_opts *o = t->o;
+  size_t H = rr->hidden, F = rr->n_feat, nw1 = H * F, np = nw1 + 2 * H + 1;
+  size_t max_len = 1;
+  for (size_t i = 0; i < L->n; i++)
+    if (L->len[i] > max_len) max_len = L->len[i];
+  float *params = malloc(np * sizeof *params), *grad = calloc(np, sizeof *grad);
+  float *a = malloc(max_len * H * sizeof *a), *ds = malloc(max_len * sizeof *ds);
+  uint32_t *order = malloc((n_train + 1) * sizeof *order);
+  adam opt = {calloc(np, sizeof(float)), calloc(np, sizeof(float)), np, 0};
+  /* weight averaging: the held-out score of the last epoch's weights swings by a point or two from
+   * epoch to epoch; the mean of the weights after each epoch of the second half is steadier */
+  int avg_from = o->rr_average ? o->rr_epochs / 2 : o->rr_epochs;
+  double *avg = calloc(np, sizeof *avg);
+  int n_avg = 0;
+  sr_status st = SR_OK;
+  if (!params || !grad || !a || !ds || !order || !opt.m || !opt.v || !avg) {
+    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+    goto out;
+  }
+  memcpy(order, train, n_train * sizeof *order);
+  sr_rng r;
+  sr_rng_seed(&r, shuffle_seed);
+  const size_t lists_per_step = 32;
+  float tau = o->rr_tau > 0 ? o->rr_tau : 1.0f;
+  for (int epoch = 0; epoch < o->rr_epochs; epoch++) {
+    for (size_t i = n_train; i > 1; i--) {
+      size_t j = sr_rng_below(&r, i);
+      uint32_t tmp = order[i - 1]; order[i - 1] = order[j]; order[j] = tmp;
+    }
+    double loss = 0;
+    for (size_t b0 = 0; b0 < n_train; b0 += lists_per_step) {
+      if (o->cancel && *o->cancel) {
+        st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
+        goto out;
+      }
+      memset(grad, 0, np * sizeof *grad);
+      size_t nb = n_train - b0 < lists_per_step ? n_train - b0 : lists_per_step;
+      for (size_t bi = 0; bi < nb; bi++) {
+        size_t li = order[b0 + bi], len = L->len[li];
+        const float *X = &L->feat[L->start[li] * SR_LTR_NFEAT];
+        float mx = -1e30f;
+        for (size_t k = 0; k < len; k++) {
+          ds[k] = forward(rr, &X[k * SR_LTR_NFEAT], &a[k * H]);
+          if (ds[k] > mx) mx = ds[k];
+        }
+        if (o->rr_loss == SR_RR_LISTWISE) {
+          double z = 0;
+          for (size_t k = 0; k < len; k++) z += exp((ds[k] - mx) / tau);
+          loss += -((ds[L->pos[li]] - mx) / tau - log(z));
+          for (size_t k = 0; k < len; k++)
+            ds[k] = (float)((exp((ds[k] - mx) / tau) / z - ((int32_t)k == L->pos[li] ? 1.0 : 0.0)) / tau) / (float)nb;
+        } else {
+          for (size_t k = 0; k < len; k++) {
+            float y = (int32_t)k == L->pos[li] ? 1.0f : 0.0f, s = ds[k];
+            float pk = 1.0f / (1.0f + expf(-s));
+            loss += -(y * log(pk + 1e-12) + (1 - y) * log(1 - pk + 1e-12)) / (double)len;
+            ds[k] = (pk - y) / (float)len / (float)nb;
+          }
+        }
+        for (size_t k = 0; k < len; k++) {
+          const float *x = &X[k * SR_LTR_NFEAT];
+          const float *ak = &a[k * H];
+          float d = ds[k];
+          grad[np - 1] += d;
+          for (size_t h = 0; h < H; h++) {
+            if (ak[h] <= 0) continue;
+            grad[nw1 + H + h] += d * ak[h];
+            float da = d * rr->w2[h];
+            grad[nw1 + h] += da;
+            float *gw = &grad[h * F];
+            for (size_t f = 0; f < F; f++) gw[f] += da * x[f];
+          }
+        }
+      }
+      memcpy(params, rr->w1, nw1 * sizeof(float));
+      memcpy(params + nw1, rr->b1, H * sizeof(float));
+      memcpy(params + nw1 + H, rr->w2, H * sizeof(float));
+      params[np - 1] = rr->b2;
+      opt.t++;
+      adam_step(&opt, params, grad, o->rr_lr);
+      memcpy(rr->w1, params, nw1 * sizeof(float));
+      memcpy(rr->b1, params + nw1, H * sizeof(float));
+      memcpy(rr->w2, params + nw1 + H, H * sizeof(float));
+      rr->b2 = params[np - 1];
+    }
+    if (epoch >= avg_from) {
+      for (size_t k = 0; k < nw1; k++) avg[k] += rr->w1[k];
+      for (size_t k = 0; k < H; k++) avg[nw1 + k] += rr->b1[k], avg[nw1 + H + k] += rr->w2[k];
+      avg[np - 1] += rr->b2;
+      n_avg++;
+    }
+    if (progress) {
+      double h1, mrr, rec;
+      evaluate(t, L, rr, &h1, &mrr, &rec);
+      sr_train_log(t, "reranker epoch %d/%d: loss %.4f, held-out Hit@1 %.3f MRR@10 %.3f (shortlist recall %.3f)",
+                   epoch + 1, o->rr_epochs, n_train ? loss / (double)n_train : 0, h1, mrr, rec);
+    }
+  }
+  if (n_avg > 0) {
+    for (size_t k = 0; k < nw1; k++) rr->w1[k] = (float)(avg[k] / n_avg);
+    for (size_t k = 0; k < H; k++) rr->b1[k] = (float)(avg[nw1 + k] / n_avg), rr->w2[k] = (float)(avg[nw1 + H + k] / n_avg);
+    rr->b2 = (float)(avg[np - 1] / n_avg);
+    if (progress) {
+      double h1, mrr, rec;
+      evaluate(t, L, rr, &h1, &mrr, &rec);
+      sr_train_log(t, "reranker weights averaged over epochs %d-%d: held-out Hit@1 %.3f MRR@10 %.3f", avg_from + 1,
+                   o->rr_epochs, h1, mrr);
+    }
+  }
+out:
+  free(params);
+  free(grad);
+  free(a);
+  free(ds);
+  free(order);
+  free(opt.m);
+  free(opt.v);
+  free(avg);
+  return st;
+}
+
+typedef struct member_job {
+  const tctx *t;
+  const lists *L;
+  const uint32_t *train;
+  size_t n_train;
+  sr_ltr *m;                 /* [members] */
+  sr_status *st;             /* [members] */
+  sr_error *err;             /* [members] */
+} member_job;
+
+/* Member k's seeds: member 0 uses the run's seed as a single network always did (so --rr-members 1
+ * gives the same model as before members existed); member k > 0 steps it by a large odd constant. */
+static uint64_t member_seed(uint64_t seed, size_t k) { return seed + (uint64_t)k * 0x9E3779B97F4A7C15ull; }
+
+static void member_one(void *ctx, size_t k, int tid) {
+  (void)tid;
+  member_job *j = ctx;
+  j->st[k] = train_one(j->t, j->L, j->train, j->n_train, member_seed(j->t->o->seed, k) ^ 0x52524E4Bull,
+                       false, &j->m[k], &j->err[k]);
+}
+
+/* Trains rr_members networks like rr (initialised with rr's standardisation) and makes rr their mean:
+ * hidden units concatenated, output weights and bias divided by the member count, so rr's score is the
+ * members' mean score. A single member trains rr itself with per-epoch progress. Members run on the
+ * training threads; the result does not depend on the thread count. */
+static sr_status train_members(tctx *t, const lists *L, const uint32_t *train, size_t n_train, sr_ltr *rr,
+                               sr_error *err) {
+  const sr_train_opts *o = t->o;
+  size_t K = o->rr_members ? o->rr_members : 1, H = rr->hidden, F = rr->n_feat;
+  if (K == 1) {
+    sr_status st = train_one(t, L, train, n_train, o->seed ^ 0x52524E4Bull, true, rr, err);
+    if (st == SR_OK) {
+      double h1, mrr, rec;
+      evaluate(t, L, rr, &h1, &mrr, &rec);
+      t->rep->heldout_rr_hit1 = h1;
+      t->rep->heldout_rr_mrr = mrr;
+      t->rep->heldout_shortlist_recall = rec;
+    }
+    return st;
+  }
+  assert(K * H <= SR_LTR_MAX_HIDDEN);
+  sr_ltr *m = calloc(K, sizeof *m);
+  sr_status *mst = calloc(K, sizeof *mst);
+  sr_error *merr = calloc(K, sizeof *merr);
+  sr_status st = SR_OK;
+  if (!m || !mst || !merr) {
+    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+    goto out;
+  }
+  m[0] = *rr;                /* member 0 takes rr's seed weights and standardisation; rr is rebuilt */
+  memset(rr, 0, sizeof *rr);
+  st = sr_ltr_init(rr, (uint32_t)(K * H), (uint32_t)F, o->seed, err);
+  for (size_t k = 1; k < K && st == SR_OK; k++) {
+    if ((st = sr_ltr_init(&m[k], (uint32_t)H, (uint32_t)F, member_seed(o->seed, k), err)) != SR_OK) break;
+    memcpy(m[k].mean, m[0].mean, sizeof m[k].mean);
+    memcpy(m[k].std, m[0].std, sizeof m[k].std);
+  }
+  if (st != SR_OK) goto out;
+  member_job j = {t, L, train, n_train, m, mst, merr};
+  sr_parallel_run(t->threads, K, member_one, &j);
+  for (size_t k = 0; k < K; k++) {
+    if (mst[k] != SR_OK) {
+      st = mst[k];
+      if (err) *err = merr[k];
+      goto out;
+    }
+    double h1, mrr, rec;
+    evaluate(t, L, &m[k], &h1, &mrr, &rec);
+    sr_train_log(t, "reranker member %zu/%zu (%d epochs): held-out Hit@1 %.3f MRR@10 %.3f", k + 1, K, o->rr_epochs, h1,
+                 mrr);
+  }
+  memcpy(rr->mean, m[0].mean, sizeof rr->mean);
+  memcpy(rr->std, m[0].std, sizeof rr->std);
+  rr->b2 = 0;
+  for (size_t k = 0; k < K; k++) {
+    memcpy(&rr->w1[k * H * F], m[k].w1, H * F * sizeof(float));
+    memcpy(&rr->b1[k * H], m[k].b1, H * sizeof(float));
+    for (size_t h = 0; h < H; h++) rr->w2[k * H + h] = m[k].w2[h] / (float)K;
+    rr->b2 += m[k].b2 / (float)K;
+  }
+  {
+    double h1, mrr, rec;
+    evaluate(t, L, rr, &h1, &mrr, &rec);
+    sr_train_log(t, "reranker: mean of %zu members, held-out Hit@1 %.3f MRR@10 %.3f (shortlist recall %.3f)", K, h1,
+                 mrr, rec);
+    t->rep->heldout_rr_hit1 = h1;
+    t->rep->heldout_rr_mrr = mrr;
+    t->rep->heldout_shortlist_recall = rec;
+  }
+out:
+  if (m)
+    for (size_t k = 0; k < K; k++) sr_ltr_free(&m[k]);
+  free(m);
+  free(mst);
+  free(merr);
+  return st;
+}
+
 sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   const sr_train_opts *o = t->o;
   lists L = {0};
@@ -240,8 +466,6 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   L.feat = malloc((rows + 1) * SR_LTR_NFEAT * sizeof *L.feat);
   build_job *bj = calloc(1, sizeof *bj);
   sr_status st = SR_OK;
-  float *grad = NULL, *a = NULL, *ds = NULL;
-  adam opt = {0};
   if (!L.feat || !bj) {
     st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
     goto done;
@@ -291,146 +515,24 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
         for (int f = 0; f < SR_LTR_NFEAT; f++)
           L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
   }
-  /* parameters as one flat vector for Adam: w1, b1, w2, b2 */
-  size_t H = rr->hidden, F = rr->n_feat, nw1 = H * F, np = nw1 + 2 * H + 1;
-  float *params = malloc(np * sizeof *params);
-  grad = calloc(np, sizeof *grad);
-  opt.m = calloc(np, sizeof(float));
-  opt.v = calloc(np, sizeof(float));
-  opt.n = np;
-  size_t max_len = 1;
-  for (size_t i = 0; i < L.n; i++)
-    if (L.len[i] > max_len) max_len = L.len[i];
-  a = malloc(max_len * H * sizeof *a);
-  ds = malloc(max_len * sizeof *ds);
-  uint32_t *order = malloc((L.n + 1) * sizeof *order);
-  if (!params || !grad || !opt.m || !opt.v || !a || !ds || !order) {
-    free(params);
-    free(order);
-    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
-    goto done;
-  }
-  size_t n_train = 0;
-  for (size_t i = 0; i < L.n; i++)
-    if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC)
-      order[n_train++] = (uint32_t)i;
-  sr_rng r;
-  sr_rng_seed(&r, o->seed ^ 0x52524E4Bull);
-  const size_t lists_per_step = 32;
-  float tau = o->rr_tau > 0 ? o->rr_tau : 1.0f;
-  /* weight averaging: the held-out score of the last epoch's weights swings by a point or two from
-   * epoch to epoch; the mean of the weights after each epoch of the second half is steadier */
-  int avg_from = o->rr_average ? o->rr_epochs / 2 : o->rr_epochs;
-  double *avg = o->rr_average ? calloc(np, sizeof *avg) : NULL;
-  int n_avg = 0;
-  if (o->rr_average && !avg) {
-    free(params);
-    free(order);
-    st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
-    goto done;
-  }
-  for (int epoch = 0; epoch < o->rr_epochs; epoch++) {
-    for (size_t i = n_train; i > 1; i--) {
-      size_t j = sr_rng_below(&r, i);
-      uint32_t tmp = order[i - 1]; order[i - 1] = order[j]; order[j] = tmp;
+  {
+    size_t n_train = 0;
+    uint32_t *train_ids = malloc((L.n + 1) * sizeof *train_ids);
+    if (!train_ids) {
+      st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
+      goto done;
     }
-    double loss = 0;
-    for (size_t b0 = 0; b0 < n_train; b0 += lists_per_step) {
-      if (o->cancel && *o->cancel) {
-        free(avg);
-        free(params);
-        free(order);
-        st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
-        goto done;
-      }
-      memset(grad, 0, np * sizeof *grad);
-      size_t nb = n_train - b0 < lists_per_step ? n_train - b0 : lists_per_step;
-      for (size_t bi = 0; bi < nb; bi++) {
-        size_t li = order[b0 + bi], len = L.len[li];
-        const float *X = &L.feat[L.start[li] * SR_LTR_NFEAT];
-        float mx = -1e30f;
-        for (size_t k = 0; k < len; k++) {
-          ds[k] = forward(rr, &X[k * SR_LTR_NFEAT], &a[k * H]);
-          if (ds[k] > mx) mx = ds[k];
-        }
-        if (o->rr_loss == SR_RR_LISTWISE) {
-          double z = 0;
-          for (size_t k = 0; k < len; k++) z += exp((ds[k] - mx) / tau);
-          loss += -((ds[L.pos[li]] - mx) / tau - log(z));
-          for (size_t k = 0; k < len; k++)
-            ds[k] = (float)((exp((ds[k] - mx) / tau) / z - ((int32_t)k == L.pos[li] ? 1.0 : 0.0)) / tau) / (float)nb;
-        } else {
-          for (size_t k = 0; k < len; k++) {
-            float y = (int32_t)k == L.pos[li] ? 1.0f : 0.0f, s = ds[k];
-            float pk = 1.0f / (1.0f + expf(-s));
-            loss += -(y * log(pk + 1e-12) + (1 - y) * log(1 - pk + 1e-12)) / (double)len;
-            ds[k] = (pk - y) / (float)len / (float)nb;
-          }
-        }
-        for (size_t k = 0; k < len; k++) {
-          const float *x = &X[k * SR_LTR_NFEAT];
-          const float *ak = &a[k * H];
-          float d = ds[k];
-          grad[np - 1] += d;
-          for (size_t h = 0; h < H; h++) {
-            if (ak[h] <= 0) continue;
-            grad[nw1 + H + h] += d * ak[h];
-            float da = d * rr->w2[h];
-            grad[nw1 + h] += da;
-            float *gw = &grad[h * F];
-            for (size_t f = 0; f < F; f++) gw[f] += da * x[f];
-          }
-        }
-      }
-      memcpy(params, rr->w1, nw1 * sizeof(float));
-      memcpy(params + nw1, rr->b1, H * sizeof(float));
-      memcpy(params + nw1 + H, rr->w2, H * sizeof(float));
-      params[np - 1] = rr->b2;
-      opt.t++;
-      adam_step(&opt, params, grad, o->rr_lr);
-      memcpy(rr->w1, params, nw1 * sizeof(float));
-      memcpy(rr->b1, params + nw1, H * sizeof(float));
-      memcpy(rr->w2, params + nw1 + H, H * sizeof(float));
-      rr->b2 = params[np - 1];
-    }
-    if (epoch >= avg_from) {
-      for (size_t k = 0; k < nw1; k++) avg[k] += rr->w1[k];
-      for (size_t k = 0; k < H; k++) avg[nw1 + k] += rr->b1[k], avg[nw1 + H + k] += rr->w2[k];
-      avg[np - 1] += rr->b2;
-      n_avg++;
-    }
-    double h1, mrr, rec;
-    evaluate(t, &L, rr, &h1, &mrr, &rec);
-    sr_train_log(t, "reranker epoch %d/%d: loss %.4f, held-out Hit@1 %.3f MRR@10 %.3f (shortlist recall %.3f)",
-                 epoch + 1, o->rr_epochs, n_train ? loss / (double)n_train : 0, h1, mrr, rec);
-    t->rep->heldout_rr_hit1 = h1;
-    t->rep->heldout_rr_mrr = mrr;
-    t->rep->heldout_shortlist_recall = rec;
+    for (size_t i = 0; i < L.n; i++)
+      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC)
+        train_ids[n_train++] = (uint32_t)i;
+    st = train_members(t, &L, train_ids, n_train, rr, err);
+    free(train_ids);
   }
-  if (n_avg > 0) {
-    for (size_t k = 0; k < nw1; k++) rr->w1[k] = (float)(avg[k] / n_avg);
-    for (size_t k = 0; k < H; k++) rr->b1[k] = (float)(avg[nw1 + k] / n_avg), rr->w2[k] = (float)(avg[nw1 + H + k] / n_avg);
-    rr->b2 = (float)(avg[np - 1] / n_avg);
-    double h1, mrr, rec;
-    evaluate(t, &L, rr, &h1, &mrr, &rec);
-    sr_train_log(t, "reranker weights averaged over epochs %d-%d: held-out Hit@1 %.3f MRR@10 %.3f", avg_from + 1,
-                 o->rr_epochs, h1, mrr);
-    t->rep->heldout_rr_hit1 = h1;
-    t->rep->heldout_rr_mrr = mrr;
-  }
-  free(avg);
-  free(params);
-  free(order);
 done:
   free(L.start);
   free(L.pos);
   free(L.len);
   free(L.feat);
   free(bj);
-  free(grad);
-  free(a);
-  free(ds);
-  free(opt.m);
-  free(opt.v);
   return st;
 }

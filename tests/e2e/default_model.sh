@@ -33,6 +33,18 @@ $SR train -i $lex -o $T_DIR/m3.srm --queries 200 --dim 16 --buckets 4096 --epoch
   --heldout 0.2 --rr-share 0.3 -q --cooc-init --rr-features 20 2>/dev/null
 t_check "train --cooc-init --rr-features 20 (ablations)" [ "$(meta $T_DIR/m3.srm)" = "cooccurrence 20" ]
 $SR train -i $lex -o $T_DIR/x.srm --rr-features 19 2>/dev/null; t_check "--rr-features 19 is an error" [ $? -ne 0 ]
+# reranker members: META says how many, the network holds members x hidden units
+rrshape() { $PY -c '
+import struct,sys,json; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+s={d[t+24*i:t+24*i+4]: struct.unpack_from("<QQ",d,t+24*i+8) for i in range(n)}
+o,l=s[b"META"]; m=json.loads(d[o:o+l]); o,l=s[b"LTRN"]
+print(m["reranker"]["members"], m["reranker"]["hidden"], struct.unpack_from("<I",d,o+4)[0])' "$1"; }
+t_check "default: 8 reranker members of 32 units, one network of 256" [ "$(rrshape $m)" = "8 32 256" ]
+$SR train -i $lex -o $T_DIR/m5.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 3 \
+  --heldout 0.2 --rr-share 0.3 -q --rr-members 3 --rr-hidden 4 2>/dev/null
+t_check "train --rr-members 3 --rr-hidden 4: a network of 12 units" [ "$(rrshape $T_DIR/m5.srm)" = "3 4 12" ]
+$SR train -i $lex -o $T_DIR/x.srm --rr-members 9 2>$T_DIR/members.err; rc=$?
+t_check "--rr-members 9 (x 32 units > 256) is an error naming the limit" [ $rc -ne 0 -a -n "$(grep 256 $T_DIR/members.err)" ]
 # the reranker alone on another model's encoder: the encoder section is that model's, byte for byte
 senc() { sections "$1" | tr ')' '\n' | grep SENC; }
 $SR train -i $lex -o $T_DIR/m4.srm --queries 200 --rr-list 5 --rr-epochs 3 --heldout 0.2 --rr-share 0.3 -q \

@@ -64,6 +64,18 @@ t_check "report json" test "$(json_get "$D/rep.json" 'j["tasks"][1]["ranks"]')" 
 "$SR" eval --predictions "$D/pred.json" --bench "$D/bench" --predictions-out "$D/copy.json" >/dev/null
 t_check "predictions-out" test "$(json_get "$D/copy.json" 'j["t2"]')" = "['s/xlsx', 's/other', 's/chart']"
 
+# --baseline: paired differences per metric (t1 MRR 0.5 vs 0, t2 the same) with intervals and counts.
+"$SR" eval --predictions "$D/pred.json" --bench "$D/bench" --pool "$D/pool.jsonl" --baseline "$D/pred2.json" --json >"$D/pair.json"
+t_check "baseline json: MRR diff, better/worse, pairs" test "$(json_get "$D/pair.json" \
+  'j["paired"]["metrics"]["MRR@10"]["diff"], j["paired"]["metrics"]["MRR@10"]["better"], j["paired"]["metrics"]["MRR@10"]["worse"], j["paired"]["count"]')" = "0.25 1 0 2"
+t_check "baseline json: interval around the difference" test "$(json_get "$D/pair.json" \
+  'j["paired"]["metrics"]["MRR@10"]["lo"] <= 0.25 <= j["paired"]["metrics"]["MRR@10"]["hi"]')" = "True"
+t_check "baseline json: lenient (the copy counts for both)" test "$(json_get "$D/pair.json" 'j["paired_lenient"]["metrics"]["MRR@10"]["diff"] == 0')" = "True"
+"$SR" eval --predictions "$D/pred.json" --bench "$D/bench" --pool "$D/pool.jsonl" --baseline "$D/pred.json" >"$D/pair.txt"
+t_check "baseline text: against itself, no difference" grep -qE "^Hit@1 +0\.5000 +0\.5000 +\+0\.0000  \[\+0\.0000, \+0\.0000\] +0 +0$" "$D/pair.txt"
+"$SR" eval --predictions "$D/pred.json" --bench "$D/bench" --baseline "$D/none.json" >/dev/null 2>"$D/err.txt"
+t_check "baseline missing: exit 1 naming it" test $? -eq 1 -a -n "$(grep none.json "$D/err.txt")"
+
 # Errors: exit 1 with file and line; usage errors exit 2.
 printf '{"t1": ["a",\n "b",, "c"]}' >"$D/bad.json"
 "$SR" eval --predictions "$D/bad.json" --bench "$D/bench" >/dev/null 2>"$D/err.txt"

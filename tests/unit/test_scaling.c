@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "eval/bootstrap.h"
+#include "eval/paired.h"
 #include "eval/chart_svg.h"
 #include "eval/multilabel.h"
 #include "eval/scaling.h"
@@ -261,11 +262,67 @@ static void test_tool_format(void) {
   sr_index_close(ix);
 }
 
+/* A run against a baseline: tasks paired by id (whatever the order; tasks of one side only are left
+ * out), per-metric difference with the bootstrap interval of the per-task differences, better / worse
+ * counts; identical runs differ by exactly 0. */
+static void set_task(sr_task_score *t, const char *id, double hit1, double mrr) {
+  memset(t, 0, sizeof *t);
+  t->task_id = id;
+  t->strict[SR_M_HIT1] = hit1;
+  t->strict[SR_M_MRR10] = mrr;
+}
+
+static void test_paired_compare(void) {
+  sr_task_score rt[6], bt[6];
+  const char *ids[] = {"t0", "t1", "t2", "t3", "t4", "t5", "t6"};
+  double rh[] = {1, 1, 0, 1, 1, 1}, rm[] = {1, 1, 0.5, 1, 1, 1};  /* run: t1..t6 */
+  for (int i = 0; i < 6; i++) set_task(&rt[i], ids[i + 1], rh[i], rm[i]);
+  /* base: t5, t4, t3, t2, t1 (reversed) and t0 */
+  double bh[] = {0, 0, 1, 0, 1}, bm[] = {0.5, 0.25, 1, 1, 0.5};  /* for t5..t1 */
+  for (int i = 0; i < 5; i++) set_task(&bt[i], ids[5 - i], bh[i], bm[i]);
+  set_task(&bt[5], "t0", 1, 1);
+  sr_eval_result run = {0}, base = {0};
+  run.tasks = rt, run.n_tasks = 6;
+  base.tasks = bt, base.n_tasks = 6;
+  sr_paired p;
+  sr_error err = {0};
+  CHECK_OK(sr_paired_compare(&run, &base, false, 2000, 11, &p, &err), &err);
+  CHECK_INT(p.n, 5);
+  CHECK_INT(p.unpaired, 2);
+  /* Hit@1 per task t1..t5: run 1,1,0,1,1; base 1,0,1,0,0 → differences 0,+1,-1,+1,+1 */
+  CHECK_NEAR(p.m[SR_M_HIT1].run, 0.8, 1e-12);
+  CHECK_NEAR(p.m[SR_M_HIT1].base, 0.4, 1e-12);
+  CHECK_NEAR(p.m[SR_M_HIT1].diff, 0.4, 1e-12);
+  CHECK_INT(p.m[SR_M_HIT1].better, 3);
+  CHECK_INT(p.m[SR_M_HIT1].worse, 1);
+  double d[] = {0, 1, -1, 1, 1}, scratch[2000];
+  sr_ci ci = sr_bootstrap_mean_ci(d, 5, 2000, 11, 0.05, scratch);
+  CHECK(p.m[SR_M_HIT1].lo == ci.lo && p.m[SR_M_HIT1].hi == ci.hi);
+  CHECK(ci.lo < ci.hi);
+  /* MRR@10 t1..t5: run 1,0.5,1,1,1; base 0.5,1,1,0.25,0.5 → +0.5,-0.5,0,+0.75,+0.5 */
+  CHECK_NEAR(p.m[SR_M_MRR10].diff, 1.25 / 5, 1e-12);
+  CHECK_INT(p.m[SR_M_MRR10].better, 3);
+  CHECK_INT(p.m[SR_M_MRR10].worse, 1);
+  /* against itself: exactly no difference */
+  CHECK_OK(sr_paired_compare(&run, &run, false, 500, 3, &p, &err), &err);
+  CHECK_INT(p.n, 6);
+  CHECK_INT(p.unpaired, 0);
+  for (int m = 0; m < SR_METRIC_COUNT; m++) CHECK(p.m[m].diff == 0 && p.m[m].lo == 0 && p.m[m].hi == 0 && p.m[m].better == 0);
+  /* lenient scores that neither result has: an argument error */
+  CHECK(sr_paired_compare(&run, &base, true, 10, 1, &p, &err) == SR_ERR_ARG);
+  /* nothing in common: no pairs, NaN means */
+  base.n_tasks = 0;
+  CHECK_OK(sr_paired_compare(&run, &base, false, 10, 1, &p, &err), &err);
+  CHECK_INT(p.n, 0);
+  CHECK(isnan(p.m[SR_M_HIT1].diff));
+}
+
 int main(void) {
   RUN(test_shortlist_and_sets);
   RUN(test_threshold);
   RUN(test_bootstrap_properties);
   RUN(test_bootstrap_python_reference);
+  RUN(test_paired_compare);
   RUN(test_svg_wellformed);
   RUN(test_scale_reproducible);
   RUN(test_tool_format);

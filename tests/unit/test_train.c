@@ -2,6 +2,7 @@
  * features (postings vs forward index, BM25F vs the router), the model file (round trip, corruption),
  * the trigram filter, and training itself on a synthetic catalog (learns, deterministic across thread
  * counts, default router end to end). */
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -588,6 +589,81 @@ static void test_training_learns_and_is_deterministic(void) {
   sr_default_model_free(&m2);
 }
 
+/* --rr-members: the model's network is the members' mean. Member 0 is the single network the same seed
+ * trains alone (so members only add to it), the others start from other seeds, and the options are
+ * checked (members × hidden ≤ SR_LTR_MAX_HIDDEN). */
+static void test_reranker_members(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_train_opts o1 = small_opts(2), o3 = small_opts(2);
+  o1.epochs = o3.epochs = 1;
+  o1.rr_members = 1;
+  o3.rr_members = 3;
+  sr_default_model m1, m3;
+  sr_train_report r1, r3;
+  CHECK_OK(sr_train(ix, &o1, &m1, &r1, &err), &err);
+  CHECK_OK(sr_train(ix, &o3, &m3, &r3, &err), &err);
+  printf("  synthetic: held-out reranked Hit@1 one network %.3f, mean of 3 %.3f\n", r1.heldout_rr_hit1,
+         r3.heldout_rr_hit1);
+  uint32_t H = o1.rr_hidden, F = m1.rr.n_feat;
+  CHECK_INT(m1.rr.hidden, H);
+  CHECK_INT(m3.rr.hidden, 3 * H);
+  CHECK(memcmp(m1.rr.mean, m3.rr.mean, sizeof m1.rr.mean) == 0 && memcmp(m1.rr.std, m3.rr.std, sizeof m1.rr.std) == 0);
+  /* member 0 = the single network: its hidden rows, biases, and output weights divided by 3 */
+  CHECK(memcmp(m1.rr.w1, m3.rr.w1, (size_t)H * F * sizeof(float)) == 0);
+  CHECK(memcmp(m1.rr.b1, m3.rr.b1, H * sizeof(float)) == 0);
+  size_t w2_off = 0;
+  for (uint32_t h = 0; h < H; h++) w2_off += m3.rr.w2[h] != m1.rr.w2[h] / 3.0f;
+  CHECK_INT(w2_off, 0);
+  /* members 1 and 2 trained from other starts: their rows differ from member 0's and each other's */
+  CHECK(memcmp(m3.rr.w1, m3.rr.w1 + (size_t)H * F, (size_t)H * F * sizeof(float)) != 0);
+  CHECK(memcmp(m3.rr.w1 + (size_t)H * F, m3.rr.w1 + (size_t)2 * H * F, (size_t)H * F * sizeof(float)) != 0);
+  CHECK(r3.heldout_rr_hit1 > 0);
+  /* the merged network scores a list as the mean of its members (output weights scaled back per member) */
+  {
+    sr_ltr part[3];
+    for (int k = 0; k < 3; k++) {
+      CHECK_OK(sr_ltr_init(&part[k], H, F, 1, &err), &err);
+      memcpy(part[k].mean, m3.rr.mean, sizeof part[k].mean);
+      memcpy(part[k].std, m3.rr.std, sizeof part[k].std);
+      memcpy(part[k].w1, m3.rr.w1 + (size_t)k * H * F, (size_t)H * F * sizeof(float));
+      memcpy(part[k].b1, m3.rr.b1 + (size_t)k * H, H * sizeof(float));
+      for (uint32_t h = 0; h < H; h++) part[k].w2[h] = 3.0f * m3.rr.w2[(size_t)k * H + h];
+      part[k].b2 = m3.rr.b2;
+    }
+    sr_ltr_list l = {0};
+    sr_rng rng;
+    sr_rng_seed(&rng, 7);
+    CHECK_OK(sr_ltr_list_begin(&l, ix, NULL, 0, 16, 1.0f, &err), &err);
+    l.n = 16;
+    for (size_t i = 0; i < l.n * SR_LTR_NFEAT; i++) l.feat[i] = (float)sr_rng_below(&rng, 2001) / 100.0f - 10.0f;
+    float s3[16], sp[3][16];
+    sr_ltr_score(&m3.rr, &l, s3);
+    for (int k = 0; k < 3; k++) sr_ltr_score(&part[k], &l, sp[k]);
+    double maxd = 0;
+    for (size_t i = 0; i < l.n; i++) {
+      double d = fabs(s3[i] - (sp[0][i] + sp[1][i] + sp[2][i]) / 3.0);
+      if (d > maxd) maxd = d;
+    }
+    printf("  merged vs mean of members: max |diff| %.2e over 16 random rows\n", maxd);
+    CHECK(maxd < 1e-4);
+    for (int k = 0; k < 3; k++) sr_ltr_free(&part[k]);
+    sr_ltr_list_free(&l);
+  }
+  sr_default_model_free(&m1);
+  sr_default_model_free(&m3);
+  /* members × hidden beyond the network's limit, or no member: bad options */
+  sr_default_model m;
+  sr_train_report r;
+  sr_train_opts o = small_opts(1);
+  o.rr_hidden = 64;
+  o.rr_members = SR_LTR_MAX_HIDDEN / 64 + 1;
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
+  CHECK_MSG(strstr(err.msg, "members") != NULL, "message: %s", err.msg);
+  o.rr_members = 0;
+  CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
+}
+
 static void test_training_bad_input(void) {
   sr_index *ix = synthetic_index();
   sr_error err = {0};
@@ -683,6 +759,7 @@ int main(void) {
   RUN(test_text_rows_match_forward);
   RUN(test_model_roundtrip_and_corruption);
   RUN(test_training_learns_and_is_deterministic);
+  RUN(test_reranker_members);
   RUN(test_training_bad_input);
   RUN(test_label_groups);
   return test_summary();
