@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "index/vectors.h"
@@ -46,12 +45,6 @@ sr_train_opts sr_train_defaults(void) {
   o.rr_tau = 1.0f;
   o.rr_loss = SR_RR_LISTWISE;
   return o;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Held-out figures of the first-stage lists. */
@@ -122,7 +115,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
 
 sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model *model, sr_train_report *rep,
                    sr_error *err) {
-  double t0 = now_s();
+  double t0 = sr_train_now();
   memset(model, 0, sizeof *model);
   memset(rep, 0, sizeof *rep);
   if (o->epochs < 0 || o->rr_list < 1 || o->rr_list > SR_TRAIN_LIST || o->neg_dense < 0 || o->neg_bm25 < 0 ||
@@ -189,13 +182,13 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
       st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
       goto done;
     }
-    double ti = now_s();
+    double ti = sr_train_now();
     size_t reached = 0;
     st = sr_train_encoder_cooc_init(&t, skip, SR_TRAIN_INIT_STD, &reached, err);
     free(skip);
     if (st != SR_OK) goto done;
     sr_train_log(&t, "encoder table from catalog co-occurrence: %zu of %u rows, %.1f s", reached, o->buckets,
-                 now_s() - ti);
+                 sr_train_now() - ti);
   }
   size_t np = t.pairs.n;
   t.docvec = malloc((size_t)t.n_docs * t.dim * sizeof *t.docvec);
@@ -210,14 +203,15 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     goto done;
   }
   if ((st = sr_train_categories(&t, err)) != SR_OK) goto done;
-  double tl = now_s();
+  double tl = sr_train_now();
   if ((st = sr_train_lexical_lists(&t, err)) != SR_OK) goto done;
   eval_lists(&t, t.lex, t.n_lex, &rep->heldout_lex_hit1, &rep->heldout_lex_mrr, NULL);
-  sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", now_s() - tl,
+  sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", sr_train_now() - tl,
                rep->heldout_lex_hit1, rep->heldout_lex_mrr);
   int epochs = o->encoder_from ? 0 : o->epochs;
+  t.epochs = epochs;
   for (int epoch = 0; epoch <= epochs; epoch++) {
-    double te = now_s();
+    double te = sr_train_now();
     if (epoch == epochs) {
       /* the encoder as the model file will hold it (f16 rows and row weights): the reranker's lists and
        * cosine feature are then computed exactly as they will be when routing */
@@ -229,23 +223,29 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     sr_train_encode_all(&t);
     sr_train_dense_lists(&t);
     eval_lists(&t, t.dense, NULL, &rep->heldout_dense_hit1, &rep->heldout_dense_mrr, &rep->heldout_dense_r50);
+    t.pass_seconds = sr_train_now() - te;
     sr_train_log(&t, "encoder after %d epoch(s): held-out dense Hit@1 %.3f MRR@10 %.3f R@50 %.3f (%.1f s)", epoch,
-                 rep->heldout_dense_hit1, rep->heldout_dense_mrr, rep->heldout_dense_r50, now_s() - te);
+                 rep->heldout_dense_hit1, rep->heldout_dense_mrr, rep->heldout_dense_r50, t.pass_seconds);
     if (epoch == epochs) break;
     if (o->cancel && *o->cancel) {
       st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
       goto done;
     }
+    te = sr_train_now();
     if ((st = sr_train_mine_negatives(&t, epoch > 0, o->seed + (uint64_t)epoch, err)) != SR_OK) goto done;
+    t.mine_seconds = sr_train_now() - te;
     double loss;
-    te = now_s();
+    te = sr_train_now();
     if ((st = sr_train_encoder_epoch(&t, epoch, &loss, err)) != SR_OK) goto done;
+    double epoch_s = sr_train_now() - te;
+    /* left: the encoding pass after this epoch, then each remaining epoch with its mining and pass */
+    double left = t.pass_seconds + (epochs - epoch - 1) * (t.mine_seconds + epoch_s + t.pass_seconds);
     sr_train_log(&t, "encoder epoch %d/%d: loss %.4f, %.1f s; negatives %zu kept, filtered: same name %zu, "
-                 "trigram Jaccard %zu, cosine %zu",
-                 epoch + 1, epochs, loss, now_s() - te, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
-                 rep->fn_cosine);
+                 "trigram Jaccard %zu, cosine %zu; encoder done in about %.0f s",
+                 epoch + 1, epochs, loss, epoch_s, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
+                 rep->fn_cosine, left);
     if (o->checkpoint_path) {
-      rep->seconds = now_s() - t0;
+      rep->seconds = sr_train_now() - t0;
       model->meta = make_meta(&mo, rep, ix);
       st = sr_default_model_save(model, o->checkpoint_path, err);
       free(model->meta);
@@ -257,7 +257,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     if ((st = sr_train_reranker(&t, &model->rr, err)) != SR_OK) goto done;
     model->has_rr = true;
   }
-  rep->seconds = now_s() - t0;
+  rep->seconds = sr_train_now() - t0;
   model->meta = make_meta(&mo, rep, ix);
 done:
   free_ctx(&t);

@@ -85,10 +85,24 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
   for (uint32_t b = 0; b < t->enc->n_buckets; b++) slot[b] = -1;
   double loss_sum = 0;
   size_t loss_n = 0;
+  size_t n_batches = (n_train + B - 1) / B, next_tenth = 1;
+  double t_start = sr_train_now();
   for (size_t b0 = 0; b0 < n_train; b0 += B) {
     if (o->cancel && *o->cancel) {
       st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
       goto done;
+    }
+    /* progress at each tenth of the batches: loss so far and time left (this epoch, the encoder) */
+    size_t done_batches = b0 / B;
+    if (n_batches >= 10 && next_tenth < 10 && done_batches * 10 >= next_tenth * n_batches) {
+      double el = sr_train_now() - t_start, frac = (double)done_batches / (double)n_batches;
+      double epoch_left = el / frac - el;
+      double enc_left = epoch_left + t->pass_seconds +
+                        (t->epochs - epoch - 1) * (t->mine_seconds + el / frac + t->pass_seconds);
+      sr_train_log(t, "encoder epoch %d/%d: %zu0%%, loss %.4f so far; about %.0f s left in this epoch, %.0f s "
+                   "until the encoder is done", epoch + 1, t->epochs, next_tenth, loss_n ? loss_sum / (double)loss_n : 0,
+                   epoch_left, enc_left);
+      while (next_tenth < 10 && done_batches * 10 >= next_tenth * n_batches) next_tenth++;
     }
     size_t nb = n_train - b0 < B ? n_train - b0 : B;
     const uint32_t *bp = &order[b0];

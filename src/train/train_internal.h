@@ -35,9 +35,14 @@ typedef struct tctx {
   uint32_t *cat_start, *cat_docs;  /* docs grouped by category */
   float *adagrad;            /* [n_buckets] row-wise Adagrad accumulators of the encoder */
   char **norm_name;          /* [n_docs] lower-cased alphanumeric name (for the same-name filter) */
+  /* for the progress lines' time estimates (measured as training goes) */
+  int epochs;                /* encoder epochs of this run */
+  double pass_seconds;       /* the last encoding pass (vectors, dense lists, held-out figures) */
+  double mine_seconds;       /* the last negative mining */
 } tctx;
 
 void sr_train_log(const tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+double sr_train_now(void);   /* monotonic seconds */
 
 /* train_data.c */
 sr_status sr_train_lexical_lists(tctx *t, sr_error *err);

@@ -664,6 +664,43 @@ static void test_reranker_members(void) {
   CHECK(sr_train(ix, &o, &m, &r, &err) == SR_ERR_ARG);
 }
 
+/* Progress: each encoder epoch logs its tenths with the loss so far and the time left, and each epoch's
+ * line says when the encoder will be done. */
+typedef struct progress_log {
+  int tenths, epoch_lines, members;
+  char first_tenth[512];
+} progress_log;
+
+static void collect_progress(void *ctx, const char *line) {
+  progress_log *p = ctx;
+  if (strstr(line, "0%, loss ") && strstr(line, "until the encoder is done")) {
+    if (!p->tenths++) snprintf(p->first_tenth, sizeof p->first_tenth, "%s", line);
+  }
+  if (strstr(line, "; encoder done in about ")) p->epoch_lines++;
+  if (strstr(line, "reranker member ")) p->members++;
+}
+
+static void test_progress_lines(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  sr_train_opts o = small_opts(2);
+  o.epochs = 2;
+  o.batch = 16;              /* ~13 batches per epoch: every tenth is logged */
+  o.rr_members = 2;
+  progress_log p = {0};
+  o.log = collect_progress;
+  o.log_ctx = &p;
+  sr_default_model m;
+  sr_train_report r;
+  CHECK_OK(sr_train(ix, &o, &m, &r, &err), &err);
+  printf("  %s\n", p.first_tenth);
+  CHECK_INT(p.tenths, 2 * 9);
+  CHECK_INT(p.epoch_lines, 2);
+  CHECK_INT(p.members, 2);
+  CHECK(strncmp(p.first_tenth, "encoder epoch 1/2: 10%, loss ", 29) == 0);
+  sr_default_model_free(&m);
+}
+
 static void test_training_bad_input(void) {
   sr_index *ix = synthetic_index();
   sr_error err = {0};
@@ -760,6 +797,7 @@ int main(void) {
   RUN(test_model_roundtrip_and_corruption);
   RUN(test_training_learns_and_is_deterministic);
   RUN(test_reranker_members);
+  RUN(test_progress_lines);
   RUN(test_training_bad_input);
   RUN(test_label_groups);
   return test_summary();
