@@ -303,9 +303,12 @@ int cmd_train(int argc, char **argv) {
   sr_train_report rep;
   if (st == SR_OK) st = sr_train(ix, &o, &m, &rep, &err);
   if (st == SR_OK) st = sr_default_model_save(&m, out, &err);
-  if (st == SR_OK)
+  if (st == SR_OK && m.has_rr)
     fprintf(stderr, "wrote %s: %zu training pairs, held-out Hit@1 BM25F %.3f / dense %.3f / reranked %.3f, %.1f s\n",
             out, rep.pairs_train, rep.heldout_lex_hit1, rep.heldout_dense_hit1, rep.heldout_rr_hit1, rep.seconds);
+  else if (st == SR_OK)
+    fprintf(stderr, "wrote %s (no reranker): %zu training pairs, held-out Hit@1 BM25F %.3f / dense %.3f, %.1f s\n", out,
+            rep.pairs_train, rep.heldout_lex_hit1, rep.heldout_dense_hit1, rep.seconds);
   else
     fprintf(stderr, "skillrouter train: %s\n", err.msg);
   if (bench_pairs[0]) unlink(bench_pairs);

@@ -43,6 +43,10 @@ t_check "default: 8 reranker members of 32 units, one network of 256" [ "$(rrsha
 $SR train -i $lex -o $T_DIR/m5.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 3 \
   --heldout 0.2 --rr-share 0.3 -q --rr-members 3 --rr-hidden 4 2>/dev/null
 t_check "train --rr-members 3 --rr-hidden 4: a network of 12 units" [ "$(rrshape $T_DIR/m5.srm)" = "3 4 12" ]
+$SR train -i $lex -o $T_DIR/m6.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --heldout 0.2 \
+  --rr-share 0.3 --no-reranker 2>$T_DIR/norr.err
+t_check "train --no-reranker: no reranker section, and the summary says so" \
+  [ -z "$(sections $T_DIR/m6.srm | grep LTRN)" -a -n "$(grep 'm6.srm (no reranker)' $T_DIR/norr.err)" ]
 $SR train -i $lex -o $T_DIR/x.srm --rr-members 9 2>$T_DIR/members.err; rc=$?
 t_check "--rr-members 9 (x 32 units > 256) is an error naming the limit" [ $rc -ne 0 -a -n "$(grep 256 $T_DIR/members.err)" ]
 # the reranker alone on another model's encoder: the encoder section is that model's, byte for byte
