@@ -41,8 +41,17 @@ echo
 echo "| run | Hit@1 | MRR@10 | nDCG@1 | nDCG@3 | nDCG@10 | P@3 | R@10 | R@20 | R@50 | FC@3 | FC@5 | FC@10 | tasks |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 metrics "clean pool" -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json"
+metrics "clean pool, lexical (--no-model)" -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json" --no-model
 metrics "hard tier" -i "$OUT/hard.idx" --bench "$B"
 metrics "clean, name+description only" -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json" --weights 3,1,0
+echo
+echo "clean pool, the default router vs lexical (--no-model), paired per task (95% bootstrap intervals):"
+echo '```'
+$SR eval -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json" --no-model \
+  --predictions-out "$OUT/lexical.json" >/dev/null 2>&1
+$SR eval -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json" --baseline "$OUT/lexical.json" 2>/dev/null |
+  sed -n '/^strict: this run/,$p' | grep -E "^(metric|Hit@1|MRR@10|nDCG@3|Recall@10|Recall@50|FullCoverage@10) "
+echo '```'
 echo
 echo "routing latency over the 75 tasks, index loaded (clean pool):"
 $SR eval -i "$OUT/pool.idx" --tasks "$B/tasks.jsonl" --relevance "$B/relevance.json" --json 2>&1 >/dev/null | grep latency
