@@ -56,6 +56,7 @@ static const char USAGE[] =
     "bi-encoder:\n"
     "  --dim N --buckets N  embedding size and hashed rows (256, 65536)\n"
     "  --cooc-init          start from the catalog's co-occurrence (random indexing) instead of random rows\n"
+    "  --init-std X         std of the random starting rows (0.1)\n"
     "  --epochs N --batch N --lr X --tau X   (2, 128, 0.05, 0.05)\n"
     "reranker:\n"
     "  --rr-loss listwise|pointwise   (listwise)\n"
@@ -194,6 +195,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--lr")) ok = parse_float(a, val, &o.lr);
     else if (!strcmp(a, "--tau")) ok = parse_float(a, val, &o.tau);
     else if (!strcmp(a, "--rr-lr")) ok = parse_float(a, val, &o.rr_lr);
+    else if (!strcmp(a, "--init-std")) ok = parse_float(a, val, &o.init_std);
     else if (!strcmp(a, "--rr-tau")) ok = parse_float(a, val, &o.rr_tau);
     else if (!strcmp(a, "--fn-jaccard")) ok = parse_float(a, val, &o.fn_jaccard);
     else if (!strcmp(a, "--fn-cosine")) ok = parse_float(a, val, &o.fn_cosine);

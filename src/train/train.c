@@ -92,7 +92,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
   sr_buf b = SR_BUF_INIT;
   sr_buf_printf(&b,
                 "{\"name\":\"skillrouter-default\",\"format\":1,"
-                "\"encoder\":{\"init\":\"%s\",\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
+                "\"encoder\":{\"init\":\"%s\",\"init_std\":%g,\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
                 "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
                 "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
@@ -102,7 +102,8 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
-                o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random", o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random",
+                o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_members, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
@@ -143,7 +144,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     model->enc = src.enc;  /* the loaded table is owned: it moves into the new model */
     memset(&src.enc, 0, sizeof src.enc);
     sr_default_model_free(&src);
-  } else if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, SR_TRAIN_INIT_STD, err)) != SR_OK) {
+  } else if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, err)) != SR_OK) {
     goto done;
   }
   t.enc = &model->enc;
@@ -184,7 +185,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     }
     double ti = sr_train_now();
     size_t reached = 0;
-    st = sr_train_encoder_cooc_init(&t, skip, SR_TRAIN_INIT_STD, &reached, err);
+    st = sr_train_encoder_cooc_init(&t, skip, o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, &reached, err);
     free(skip);
     if (st != SR_OK) goto done;
     sr_train_log(&t, "encoder table from catalog co-occurrence: %zu of %u rows, %.1f s", reached, o->buckets,

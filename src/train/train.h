@@ -33,6 +33,7 @@ typedef struct sr_train_opts {
   float fn_cosine;           /* encoder cosine above this = false negative (0.92) */
   /* bi-encoder */
   uint32_t buckets, dim;
+  float init_std;            /* std of the encoder's random starting rows (0 = SR_TRAIN_INIT_STD) */
   bool cooc_init;            /* start the table from catalog co-occurrence (--cooc-init) instead of random rows:
                               * better on held-out pseudo-queries, worse on SkillsBench's hard tier
                               * (BENCHMARKS.md §8), so off by default */

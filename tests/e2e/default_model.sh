@@ -47,6 +47,19 @@ $SR train -i $lex -o $T_DIR/m6.srm --queries 200 --dim 16 --buckets 4096 --epoch
   --rr-share 0.3 --no-reranker 2>$T_DIR/norr.err
 t_check "train --no-reranker: no reranker section, and the summary says so" \
   [ -z "$(sections $T_DIR/m6.srm | grep LTRN)" -a -n "$(grep 'm6.srm (no reranker)' $T_DIR/norr.err)" ]
+initstd() { $PY -c '
+import struct,sys,json; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+s={d[t+24*i:t+24*i+4]: struct.unpack_from("<QQ",d,t+24*i+8) for i in range(n)}
+o,l=s[b"META"]; print(json.loads(d[o:o+l])["encoder"]["init_std"])' "$1"; }
+t_check "META records the starting rows' std (default 0.1)" [ "$(initstd $m)" = "0.1" ]
+$SR train -i $lex -o $T_DIR/m7.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --heldout 0.2 \
+  --rr-share 0.3 --no-reranker --init-std 0.02 -q 2>/dev/null
+t_check "train --init-std 0.02: recorded, and the rows are that small (default 0.1)" [ "$(initstd $T_DIR/m7.srm)" = "0.02" -a \
+  "$($PY -c '
+import struct,sys,math; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
+s={d[t+24*i:t+24*i+4]: struct.unpack_from("<QQ",d,t+24*i+8) for i in range(n)}
+o,l=s[b"SENC"]; nb,dim=struct.unpack_from("<II",d,o); a=struct.unpack_from("<%de" % (nb*dim),d,o+32)
+sd=math.sqrt(sum(x*x for x in a)/len(a)); print(0.015 < sd < 0.05)' $T_DIR/m7.srm)" = "True" ]
 $SR train -i $lex -o $T_DIR/x.srm --rr-members 9 2>$T_DIR/members.err; rc=$?
 t_check "--rr-members 9 (x 32 units > 256) is an error naming the limit" [ $rc -ne 0 -a -n "$(grep 256 $T_DIR/members.err)" ]
 # the reranker alone on another model's encoder: the encoder section is that model's, byte for byte
