@@ -2,7 +2,9 @@
  * every pair, their features (route/ltr.h; the positive scored with its pseudo-query's text removed),
  * standardised, then the network trained with Adam on the listwise softmax cross-entropy (temperature
  * rr_tau) or, as the ablation, the pointwise logistic loss. Lists without the positive are not trained
- * on (their loss has no target); on held-out pairs they count as misses. */
+ * on (their loss has no target); on held-out pairs they count as misses. With rr_members > 1, that many
+ * networks train from different seeds on the same lists (in parallel) and the model keeps their mean,
+ * written as one wider network (train_members). */
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
