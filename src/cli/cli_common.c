@@ -6,25 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
-
-double cli_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 void cli_progress_init(cli_progress *p, bool quiet) {
   memset(p, 0, sizeof *p);
   p->enabled = !quiet && isatty(STDERR_FILENO);
-  p->start = cli_now();
+  p->start = sr_clock_s();
 }
 
 static void draw(cli_progress *p, const char *phase, double done, double total, const char *unit) {
-  double now = cli_now();
+  double now = sr_clock_s();
   if (strncmp(p->phase, phase, sizeof p->phase - 1) != 0) {
     if (p->phase[0]) fputc('\n', stderr);
     snprintf(p->phase, sizeof p->phase, "%s", phase);

@@ -22,8 +22,6 @@ void cli_progress_update(void *ctx, const char *phase, size_t done, size_t total
 void cli_progress_bytes(void *ctx, size_t done, size_t total);  /* for catalog reading */
 void cli_progress_done(cli_progress *p);
 
-double cli_now(void);
-
 /* Reads the query: the argument itself, or all of stdin when it is "-". Returns a malloc'd string or
  * NULL (message printed). */
 char *cli_read_query(const char *arg, size_t *len);

@@ -27,16 +27,11 @@
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "model/qwen3.h"
+#include "util/clock.h"
 
 static double cpu_now(void) { /* CPU time of all threads of the process */
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -100,14 +95,14 @@ static int bench_rerank(sr_qwen3 *m, long nd, long doc_t, long pre_t, long suf_t
   size_t mt = (size_t)(pre_t + doc_t + suf_t);
   *t_plain = *t_cache = *c_plain = *c_cache = 1e30, *maxdiff = 0;
   for (long r = 0; r < reps && !rc; r++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = sr_clock_s(), c0 = cpu_now();
     for (long i = 0; i < nd && !rc; i++)
       if (sr_qwen3_rerank(m, pre, (size_t)pre_t, dp[i], lens[i], suf, (size_t)suf_t, mt, &a[i], NULL, &err))
         rc = fail("rerank", &err);
-    double t1 = now(), c1 = cpu_now();
+    double t1 = sr_clock_s(), c1 = cpu_now();
     if (!rc && sr_qwen3_rerank_batch(m, pre, (size_t)pre_t, dp, lens, (size_t)nd, suf, (size_t)suf_t, mt, b, &err))
       rc = fail("rerank batch", &err);
-    double t2 = now(), c2 = cpu_now();
+    double t2 = sr_clock_s(), c2 = cpu_now();
     *t_plain = fmin(*t_plain, t1 - t0), *t_cache = fmin(*t_cache, t2 - t1);
     *c_plain = fmin(*c_plain, c1 - c0), *c_cache = fmin(*c_cache, c2 - c1);
   }
@@ -141,12 +136,12 @@ static int bench_embed(sr_qwen3 *m, long n, long len, long reps, double *t_one, 
   }
   *t_one = *t_batch = *c_one = *c_batch = 1e30, *maxdiff = 0;
   for (long r = 0; r < reps && !rc; r++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = sr_clock_s(), c0 = cpu_now();
     for (long i = 0; i < n && !rc; i++)
       if (sr_qwen3_embed_text_ids(m, sp[i], lens[i], 0, 0, a + (size_t)i * D, &err)) rc = fail("embed", &err);
-    double t1 = now(), c1 = cpu_now();
+    double t1 = sr_clock_s(), c1 = cpu_now();
     if (!rc && sr_qwen3_embed_batch(m, sp, lens, (size_t)n, true, 0, 0, b, &err)) rc = fail("embed batch", &err);
-    double t2 = now(), c2 = cpu_now();
+    double t2 = sr_clock_s(), c2 = cpu_now();
     *t_one = fmin(*t_one, t1 - t0), *t_batch = fmin(*t_batch, t2 - t1);
     *c_one = fmin(*c_one, c1 - c0), *c_batch = fmin(*c_batch, c2 - c1);
   }
@@ -181,9 +176,9 @@ static int bench_attention(const sr_qwen3_config *c, long tokens, long threads, 
     if (!sr_isa_supported(isas[p])) continue;
     double best = 1e30;
     for (long r = 0; r < reps && !rc; r++) {
-      double t = now();
+      double t = sr_clock_s();
       if (sr_attention_isa(&sh, q, k, v, o, pool, isas[p], &err)) rc = fail("attention", &err);
-      t = now() - t;
+      t = sr_clock_s() - t;
       if (t < best) best = t;
     }
     if (rc) break;
@@ -239,9 +234,9 @@ int cmd_bench_model(int argc, char **argv) {
   sr_qwen3 *m = NULL;
   if (sr_qwen3_read_config(config, &cfg, &err)) return fail("config", &err);
   if (attn_only) return bench_attention(&cfg, tokens, threads, reps, json);
-  double tl = now();
+  double tl = sr_clock_s();
   if (sr_qwen3_random(&cfg, 1234, &opts, &m, &err)) return fail("random model", &err);
-  tl = now() - tl;
+  tl = sr_clock_s() - tl;
   const char *path = sr_qwen3_gemm_path(m), *dash = strchr(path, '-');
   char isa[16];
   snprintf(isa, sizeof isa, "%.*s", dash ? (int)(dash - path) : (int)strlen(path), path);
@@ -254,10 +249,10 @@ int cmd_bench_model(int argc, char **argv) {
   int rc = 0;
   double best = 1e30, best_cpu = 0;
   for (long r = 0; r < reps && !rc; r++) {
-    double t = now(), c = cpu_now();
+    double t = sr_clock_s(), c = cpu_now();
     for (long b = 0; b < batch && !rc; b++)
       if (sr_qwen3_forward(m, ids, T, false, h, &err)) rc = fail("forward", &err);
-    t = now() - t, c = cpu_now() - c;
+    t = sr_clock_s() - t, c = cpu_now() - c;
     if (t < best) best = t, best_cpu = c;
   }
   /* share of the wall time the threads were on a CPU: < 1 means other processes took cores */

@@ -19,6 +19,7 @@
 #include "cli/cli_default_model.h"
 #include "index/vectors.h"
 #include "index/index.h"
+#include "util/clock.h"
 
 #define MAX_POOLS 16
 
@@ -114,11 +115,11 @@ static sr_status route_with_model(const sr_index *ix, const sr_bench *bench, con
                                .dense_only = a->dense_only};
   sr_default_router *r = NULL;
   sr_predictions lex = SR_PREDICTIONS_INIT;
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   st = sr_default_router_new(ix, &m, &ro, &r, err);
   if (!st && sr_default_router_vectors_computed(r))
     fprintf(stderr, "skillrouter eval: the index has no vectors of this model; computed them in memory (%.1f s)\n",
-            cli_now() - t0);
+            sr_clock_s() - t0);
   if (!st) st = sr_eval_route_bench_model(ix, r, bench, opts, a->k, pred, &lex, not_routed, lat, err);
   sr_eval_result *res = NULL;
   if (!st && !(st = sr_eval_run(bench, &lex, opts, &res, err))) {

@@ -10,6 +10,7 @@
 #include "eval/bench_data.h"
 #include "eval/scaling.h"
 #include "index/index.h"
+#include "util/clock.h"
 
 #define MAX_LIST 64
 
@@ -173,7 +174,7 @@ int cmd_eval_scale(int argc, char **argv) {
   sr_scale_result *res = NULL;
   char **paths = NULL;
   size_t n_paths = 0;
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   sr_status st = sr_index_open(index, &ix, &err);
   if (!st) st = sr_bench_load(tasks, rel, &bench, &err);
   if (!st && ctasks && thr < 0) {
@@ -183,7 +184,7 @@ int cmd_eval_scale(int argc, char **argv) {
     if (!st && o.by_pack) st = sr_scale_calibrate(ix, calib, SR_BY_PACK, calib_max, &params, &o.rel_pack, &f1p, &err);
     if (!st)
       fprintf(stderr, "calibrated relative thresholds on %s: tool %.2f (F1 %.3f), pack %.2f (F1 %.3f) [%.1f s]\n",
-              ctasks, o.rel_entry, f1e, o.rel_pack, f1p, cli_now() - t0);
+              ctasks, o.rel_entry, f1e, o.rel_pack, f1p, sr_clock_s() - t0);
   }
   if (!st) st = sr_scale_run(ix, bench, &o, &res, &err);
   if (!st) st = sr_scale_write_tables(res, out, &err);

@@ -13,6 +13,7 @@
 #include "index/vectors.h"
 #include "cli/cli_model.h"
 #include "model/prompts.h"
+#include "util/clock.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -150,7 +151,7 @@ int cmd_index(int argc, char **argv) {
     rc = 2;
     goto done;
   }
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   cli_progress prog;
   cli_progress_init(&prog, quiet);
   sr_error err = {0};
@@ -170,7 +171,7 @@ int cmd_index(int argc, char **argv) {
             cat.n_skipped == 1 ? "y" : "ies");
     goto done;
   }
-  double t_read = cli_now();
+  double t_read = sr_clock_s();
   if (ignore_body) /* ablation: index names and descriptions only */
     for (size_t i = 0; i < cat.n_entries; i++) {
       char *empty = strdup("");
@@ -221,7 +222,7 @@ int cmd_index(int argc, char **argv) {
     if (have_dm < 0) goto done;
   }
   if (have_dm > 0) {
-    double te = cli_now();
+    double te = sr_clock_s();
     size_t reused = 0;
     sr_status vs = sr_default_embed_catalog(&cat, full ? NULL : prev, &dm, &bo.analyzer, (int)threads, &cancel, &vecs,
                                             &reused, &err);
@@ -236,7 +237,7 @@ int cmd_index(int argc, char **argv) {
     bo.vectors = &vin;
     if (!quiet)
       fprintf(stderr, "default model: %zu entries embedded, %zu reused, %.1f s\n", cat.n_entries - reused, reused,
-              cli_now() - te);
+              sr_clock_s() - te);
   } else if (!no_vectors && (embed_model || vectors || prev_qwen)) {
     sr_vec_info info = {.dim = (uint32_t)vdim, .dtype = vdtype, .desc_chars = (uint32_t)caps[0], .body_chars = (uint32_t)caps[1]};
     sr_embed_stats es = {0};
@@ -307,7 +308,7 @@ int cmd_index(int argc, char **argv) {
     rc = st == SR_ERR_INTERRUPTED ? 130 : 1;
     goto done;
   }
-  double t1 = cli_now();
+  double t1 = sr_clock_s();
   sr_embed_partial_remove(partial);
   if (!quiet) {
     fprintf(stderr, "indexed %zu entries into %s (%.1f MB): %zu analysed, %zu unchanged", bs.entries, out,

@@ -13,6 +13,7 @@
 #include "cli/route_pipeline.h"
 #include "route/tool_format.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -254,7 +255,7 @@ int cmd_route(int argc, char **argv) {
   size_t qlen;
   char *query = cli_read_query(query_arg, &qlen);
   if (!query) return 1;
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   sr_error err = {0};
   sr_index *ix = NULL;
   sr_searcher *s = NULL;
@@ -265,7 +266,7 @@ int cmd_route(int argc, char **argv) {
     fprintf(stderr, "skillrouter route: %s\n", err.msg);
     goto done;
   }
-  double load_ms = (cli_now() - t0) * 1e3;
+  double load_ms = (sr_clock_s() - t0) * 1e3;
   if (!packs && (po.mode != RP_AUTO || po.embed_model || po.query_vector || po.rerank_model)) {
     po.k = k;
     po.json = json;

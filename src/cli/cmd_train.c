@@ -16,6 +16,7 @@
 #include "train/query_writer.h"
 #include "train/train.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 
 static const char USAGE[] =
@@ -125,7 +126,7 @@ static long bench_pairs_file(const char *tasks, const char *rel, char *path, siz
 
 static void log_line(void *ctx, const char *line) {
   (void)ctx;
-  fprintf(stderr, "[%7.1fs] %s\n", cli_now() - *(double *)ctx, line);
+  fprintf(stderr, "[%7.1fs] %s\n", sr_clock_s() - *(double *)ctx, line);
 }
 
 static bool parse_float(const char *flag, const char *v, float *out) {
@@ -258,7 +259,7 @@ int cmd_train(int argc, char **argv) {
   volatile int cancel = 0;
   cli_catch_interrupt(&cancel);
   o.cancel = &cancel;
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   if (!quiet) {
     o.log = log_line;
     o.log_ctx = &t0;

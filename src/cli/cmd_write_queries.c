@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "index/index.h"
 #include "train/query_writer.h"
+#include "util/clock.h"
 
 static const char USAGE[] =
     "usage: skillrouter write-queries -i INDEX -o QUERIES.jsonl --endpoint URL [options]\n"
@@ -44,7 +45,7 @@ static const char USAGE[] =
     "accepted so far is kept).\n";
 
 static void log_line(void *ctx, const char *line) {
-  fprintf(stderr, "[%7.1fs] %s\n", cli_now() - *(double *)ctx, line);
+  fprintf(stderr, "[%7.1fs] %s\n", sr_clock_s() - *(double *)ctx, line);
 }
 
 int cmd_write_queries(int argc, char **argv) {
@@ -113,7 +114,7 @@ int cmd_write_queries(int argc, char **argv) {
   volatile int cancel = 0;
   cli_catch_interrupt(&cancel);
   o.cancel = &cancel;
-  double t0 = cli_now();
+  double t0 = sr_clock_s();
   if (!quiet) {
     o.log = log_line;
     o.log_ctx = &t0;

@@ -11,6 +11,7 @@
 #include "route/dense.h"
 #include "route/fusion.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 
 struct rp_pipeline {
@@ -89,7 +90,7 @@ sr_status rp_run(rp_pipeline *p, sr_searcher *s, const char *query, size_t qlen,
   sr_status st = SR_OK;
   size_t nd = 0, nl = 0, nf = 0;
   if (p->want_dense) {
-    double t0 = cli_now();
+    double t0 = sr_clock_s();
     if (!qvec) {
       if (!p->em.model) return sr_fail(err, SR_ERR_ARG, "no query vector and no embedding model");
       char *text = NULL;
@@ -103,16 +104,16 @@ sr_status rp_run(rp_pipeline *p, sr_searcher *s, const char *query, size_t qlen,
       if (st) return sr_error_prefix(err, "query embedding");
       qvec = p->q;
     }
-    double t1 = cli_now();
+    double t1 = sr_clock_s();
     if ((st = sr_dense_search(&p->vv, qvec, &(sr_dense_opts){.k = p->pool}, p->dres, &nd, err))) return st;
     o->embed_ms = (t1 - t0) * 1e3;
-    o->dense_ms = (cli_now() - t1) * 1e3;
+    o->dense_ms = (sr_clock_s() - t1) * 1e3;
   }
   if (p->want_lex) {
-    double t0 = cli_now();
+    double t0 = sr_clock_s();
     sr_route_opts ro = {.k = p->pool, .by = SR_BY_ENTRY, .bm25f = po->bm25f};
     if ((st = sr_route(s, query, qlen, &ro, p->lres, &nl, NULL, err))) return st;
-    o->lexical_ms = (cli_now() - t0) * 1e3;
+    o->lexical_ms = (sr_clock_s() - t0) * 1e3;
   }
   if (p->want_dense && p->want_lex) {
     if ((st = sr_fuse(p->dres, nd, p->lres, nl, po->fusion, 60, po->dense_weight, p->depth, p->fres, &nf, err))) return st;
@@ -124,7 +125,7 @@ sr_status rp_run(rp_pipeline *p, sr_searcher *s, const char *query, size_t qlen,
   memcpy(p->out, p->fres, nf * sizeof *p->out);
   size_t nr = 0;
   if (po->rerank_model) {
-    double t0 = cli_now();
+    double t0 = sr_clock_s();
     nr = nf < po->rerank_k ? nf : po->rerank_k;
     for (size_t i = 0; i < nr; i++) {
       sr_entry_view e;
@@ -145,7 +146,7 @@ sr_status rp_run(rp_pipeline *p, sr_searcher *s, const char *query, size_t qlen,
         float t = p->rr[j]; p->rr[j] = p->rr[j - 1]; p->rr[j - 1] = t;
         sr_result u = p->out[j]; p->out[j] = p->out[j - 1]; p->out[j - 1] = u;
       }
-    o->rerank_ms = (cli_now() - t0) * 1e3;
+    o->rerank_ms = (sr_clock_s() - t0) * 1e3;
   }
   o->dense = p->dres; o->n_dense = nd;
   o->lexical = p->lres; o->n_lexical = nl;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -16,6 +15,7 @@
 #include "model/prompts.h"
 #include "model/qwen3.h"
 #include "model/tokenizer.h"
+#include "util/clock.h"
 #include "util/hash.h"
 
 #define PART_MAGIC "SRVPART1"
@@ -34,12 +34,6 @@ static int key_cmp(const void *a, const void *b) {
   const key *x = a, *y = b;
   if (x->id_hash != y->id_hash) return x->id_hash < y->id_hash ? -1 : 1;
   return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 static uint64_t id_hash(const char *id) { return sr_hash64(id, strlen(id), 0x5eed); }
@@ -108,7 +102,7 @@ sr_status sr_embed_catalog(const sr_catalog *cat, const sr_index *prev, const sr
   if (info.dim == 0) return sr_fail(err, SR_ERR_ARG, "embedding: no model and no dimension");
   size_t N = cat->n_entries, D = info.dim;
   sr_embed_stats st0 = {0};
-  double t0 = now_s();
+  double t0 = sr_clock_s();
   float *vecs = malloc((N ? N : 1) * D * sizeof *vecs);
   unsigned char *rec = malloc(16 + D * 4 + 4);
   if (!vecs || !rec) { free(vecs); free(rec); return sr_fail(err, SR_ERR_NOMEM, "embedding: out of memory"); }
@@ -162,7 +156,7 @@ sr_status sr_embed_catalog(const sr_catalog *cat, const sr_index *prev, const sr
   }
   size_t desc = info.desc_chars == SR_VEC_UNCUT ? SIZE_MAX : info.desc_chars;
   size_t body = info.body_chars == SR_VEC_UNCUT ? SIZE_MAX : info.body_chars;
-  double ckpt = o->checkpoint_secs > 0 ? o->checkpoint_secs : 2.0, last = now_s();
+  double ckpt = o->checkpoint_secs > 0 ? o->checkpoint_secs : 2.0, last = sr_clock_s();
   size_t done = 0;
   for (size_t d = 0; d < N && st == SR_OK; d++) {
     if (!need[d]) continue;
@@ -191,7 +185,7 @@ sr_status sr_embed_catalog(const sr_catalog *cat, const sr_index *prev, const sr
       memcpy(rec + 16 + D * 4, &crc, 4);
       if (fwrite(rec, 16 + D * 4 + 4, 1, pf) != 1) { st = sr_fail(err, SR_ERR_IO, "%s: write failed", o->partial_path); break; }
     }
-    double t = now_s();
+    double t = sr_clock_s();
     if (pf && t - last >= ckpt) {
       fflush(pf);
       fdatasync(fileno(pf));
@@ -209,7 +203,7 @@ out:
   free(pk);
   free(pvecs);
   free(rec);
-  st0.seconds = now_s() - t0;
+  st0.seconds = sr_clock_s() - t0;
   if (stats) *stats = st0;
   if (st != SR_OK) {
     free(vecs);

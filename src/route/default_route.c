@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "index/forward.h"
 #include "route/dense.h"
 #include "route/ltr.h"
 #include "route/query_bag.h"
+#include "util/clock.h"
 #include "util/parallel.h"
 
 #define SR_DEFAULT_MAX_CAND 1024  /* shortlist size limit (lexical + dense lists of at most half each) */
@@ -34,12 +34,6 @@ struct sr_default_router {
   sr_vec_view view;
   bool computed;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 typedef struct vec_job {
   const sr_forward *fwd;
@@ -147,7 +141,7 @@ static int cmp_score(const void *a, const void *b) {
 sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, size_t k, sr_result *out,
                            size_t *n_out, sr_result *lexical_out, size_t *n_lexical, sr_default_route_timing *timing,
                            sr_error *err) {
-  double t0 = now_ms();
+  double t0 = (sr_clock_s() * 1e3);
   *n_out = 0;
   if (n_lexical) *n_lexical = 0;
   size_t L = r->o.list, want = k > L ? k : L;
@@ -171,7 +165,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     memcpy(lexical_out, r->lex, c * sizeof *r->lex);
     *n_lexical = c;
   }
-  double t1 = now_ms();
+  double t1 = (sr_clock_s() * 1e3);
   if ((st = sr_query_bag_fill(&r->bag, r->an, r->ix, &r->m->enc, query, len, err)) != SR_OK) return st;
   if (r->bag.n > r->cap_qrows) {
     free(r->qrows);
@@ -185,12 +179,12 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     sr_dense_opts dop = {.k = want, .rescore = 0, .force_scalar = 0};
     if ((st = sr_dense_search(&r->view, r->qv, &dop, r->dense, &n_dense, err)) != SR_OK) return st;
   }
-  double t2 = now_ms();
+  double t2 = (sr_clock_s() * 1e3);
   if (r->o.dense_only) {
     size_t m = n_dense < k ? n_dense : k;
     memcpy(out, r->dense, m * sizeof *out);
     *n_out = m;
-    if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, 0, now_ms() - t0};
+    if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, 0, (sr_clock_s() * 1e3) - t0};
     return SR_OK;
   }
   /* candidates: lexical top-L, then dense top-L not already in */
@@ -246,7 +240,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     }
     qsort(ranked, n, sizeof *ranked, cmp_score);
   }
-  double t3 = now_ms();
+  double t3 = (sr_clock_s() * 1e3);
   /* output: the reranked candidates, then the lexical tail, then the dense tail */
   size_t m = 0;
   for (size_t i = 0; i < n && m < k; i++) out[m++] = ranked[i];
@@ -263,6 +257,6 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     }
   }
   *n_out = m;
-  if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, t3 - t2, now_ms() - t0};
+  if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, t3 - t2, (sr_clock_s() * 1e3) - t0};
   return SR_OK;
 }

@@ -10,9 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "index/index_format.h"
+#include "util/clock.h"
 #include "util/hash.h"
 #include "util/utf8.h"
 
@@ -40,12 +40,6 @@ struct sr_searcher {
   bool oom;
   float *pack_best;       /* [n_packs] for SR_BY_PACK */
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 sr_status sr_searcher_new(const sr_index *ix, sr_searcher **out, sr_error *err) {
   *out = NULL;
@@ -153,7 +147,7 @@ static int cmp_result(const void *a, const void *b) {
 
 sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr_route_opts *opts,
                    sr_result *out, size_t *n_out, sr_route_timing *timing, sr_error *err) {
-  double t0 = now_ms();
+  double t0 = (sr_clock_s() * 1e3);
   *n_out = 0;
   size_t bad;
   if (!sr_utf8_valid(query, query_len, &bad))
@@ -168,7 +162,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   sr_status st = sr_analyze(s->an, query, query_len, on_query_term, s, err);
   if (st != SR_OK) return st;
   if (s->oom) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
-  double t1 = now_ms();
+  double t1 = (sr_clock_s() * 1e3);
   /* score term at a time */
   double N = ix->n_entries;
   uint32_t max_df = (uint32_t)(p.max_df_ratio >= 1.0f ? ix->n_entries : p.max_df_ratio * N);
@@ -229,7 +223,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
       s->acc[doc] += add;
     }
   }
-  double t2 = now_ms();
+  double t2 = (sr_clock_s() * 1e3);
   /* select the top k (and reset the accumulators) */
   size_t k = opts->k, n = 0;
   if (opts->by == SR_BY_PACK) {
@@ -250,7 +244,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   s->n_touched = 0;
   qsort(out, n, sizeof *out, cmp_result);
   *n_out = n;
-  double t3 = now_ms();
+  double t3 = (sr_clock_s() * 1e3);
   if (timing) *timing = (sr_route_timing){t1 - t0, t2 - t1, t3 - t2, t3 - t0};
   return SR_OK;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 
 struct sr_http_server {
   struct MHD_Daemon *d;
@@ -40,13 +41,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (!cc) {
     cc = calloc(1, sizeof *cc);
     if (!cc) return MHD_NO;
-    cc->received_s = sr_http_now();
+    cc->received_s = sr_clock_s();
     *con_cls = cc;
     atomic_fetch_add(&s->in_flight, 1);
     return MHD_YES;
   }
   if (*upload_size) {
-    if (sr_http_now() - cc->received_s > sr_http_time_limit(s->h)) {  /* a body still arriving: drop it */
+    if (sr_clock_s() - cc->received_s > sr_http_time_limit(s->h)) {  /* a body still arriving: drop it */
       sr_http_note_aborted(s->h);
       return MHD_NO;
     }
@@ -135,8 +136,8 @@ void sr_http_stop(sr_http_server *s) {
   if (!s) return;
   atomic_store(&s->stopping, true);
   MHD_socket listen_fd = MHD_quiesce_daemon(s->d);  /* no new connections; running requests go on */
-  double until = sr_http_now() + sr_http_time_limit(s->h) + 2.0;
-  while (atomic_load(&s->in_flight) > 0 && sr_http_now() < until) {
+  double until = sr_clock_s() + sr_http_time_limit(s->h) + 2.0;
+  while (atomic_load(&s->in_flight) > 0 && sr_clock_s() < until) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }

@@ -46,6 +46,7 @@
 #include "model/qwen3.h"
 #include "model/tokenizer.h"
 #include "serve/state.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 #define SR_HTTP_MAX_BODY_DEFAULT (1u << 20)
@@ -68,7 +69,7 @@ typedef struct sr_http_request {
   const char *body;             /* may be NULL when body_len == 0 */
   size_t body_len;
   bool body_too_large;          /* the transport stopped reading at max_body (→ 413) */
-  double received_s;            /* sr_http_now() when the request began arriving; 0 = at sr_http_handle */
+  double received_s;            /* sr_clock_s() when the request began arriving; 0 = at sr_http_handle */
 } sr_http_request;
 
 typedef struct sr_http_response {
@@ -85,8 +86,6 @@ sr_status sr_http_handler_new(sr_serve_state *state, const sr_http_opts *opts, s
 void sr_http_handler_free(sr_http_handler *h);
 size_t sr_http_max_body(const sr_http_handler *h);
 double sr_http_time_limit(const sr_http_handler *h);
-/* CLOCK_MONOTONIC seconds (the clock of received_s). */
-double sr_http_now(void);
 /* Counts a request the transport dropped (body still arriving at its deadline) in /metrics. */
 void sr_http_note_aborted(sr_http_handler *h);
 

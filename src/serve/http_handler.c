@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "serve/http_internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/utf8.h"
 
 #define ROUTE_K_MAX 1000
@@ -49,12 +49,6 @@ void sr_http_handler_free(sr_http_handler *h) {
 
 size_t sr_http_max_body(const sr_http_handler *h) { return h->opts.max_body; }
 double sr_http_time_limit(const sr_http_handler *h) { return h->opts.request_time_limit_s; }
-
-double sr_http_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void sr_http_note_aborted(sr_http_handler *h) {
   pthread_mutex_lock(&h->mu);
@@ -151,7 +145,7 @@ static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_
       { sr_http_error(resp, 400, "'by' must be \"entry\" or \"pack\""); return; }
     packs = !strcmp(by->valuestring, "pack");
   }
-  double t0 = sr_http_now();
+  double t0 = sr_clock_s();
   if (t0 > deadline) { sr_http_timeout(h, resp, "before routing started"); return; }
   sr_serve_lease l;
   sr_error err;
@@ -166,7 +160,7 @@ static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_
   sr_route_timing t;
   sr_status st = packs ? sr_route(l.searcher, task->valuestring, strlen(task->valuestring), &ro, res, &n, &t, &err)
                        : sr_serve_route(&l, task->valuestring, strlen(task->valuestring), k, res, &n, &t, NULL, &err);
-  if (st != SR_OK || sr_http_now() > deadline) {
+  if (st != SR_OK || sr_clock_s() > deadline) {
     free(res);
     sr_serve_release(h->state, &l);
     if (st != SR_OK) sr_http_error(resp, st == SR_ERR_FORMAT ? 400 : 500, "%s", err.msg);
@@ -204,7 +198,7 @@ static void do_route(sr_http_handler *h, const cJSON *body, double deadline, sr_
   cJSON_AddNumberToObject(tm, "score", t.score_ms);
   cJSON_AddNumberToObject(tm, "select", t.select_ms);
   cJSON_AddNumberToObject(tm, "route", t.total_ms);
-  cJSON_AddNumberToObject(tm, "total", (sr_http_now() - t0) * 1e3);
+  cJSON_AddNumberToObject(tm, "total", (sr_clock_s() - t0) * 1e3);
   cJSON_AddNumberToObject(o, "generation", (double)l.generation);
   cJSON_AddStringToObject(o, "router", l.router && !packs ? "default-model" : "lexical");
   free(res);
@@ -313,7 +307,7 @@ static cJSON *parse_body(const sr_http_request *req, sr_http_response *resp) {
 
 void sr_http_handle(sr_http_handler *h, const sr_http_request *req, sr_http_response *resp) {
   assert(h && req && resp && req->method && req->path);
-  double t0 = sr_http_now();
+  double t0 = sr_clock_s();
   double deadline = (req->received_s > 0 ? req->received_s : t0) + h->opts.request_time_limit_s;
   memset(resp, 0, sizeof *resp);
   pthread_mutex_lock(&h->mu);
@@ -359,5 +353,5 @@ void sr_http_handle(sr_http_handler *h, const sr_http_request *req, sr_http_resp
     }
   }
   if (!resp->body) resp->status = 500, resp->content_type = "application/json";
-  record(h, ep, resp->status, resp->timed_out, sr_http_now() - t0);
+  record(h, ep, resp->status, resp->timed_out, sr_clock_s() - t0);
 }

@@ -38,7 +38,7 @@ void sr_http_timeout(const sr_http_handler *h, sr_http_response *resp, const cha
 void sr_http_json(sr_http_response *resp, int status, cJSON *body);
 
 /* POST /v1/embeddings and /v1/rerank with a parsed JSON object body (see http.h); `deadline` is in
- * sr_http_now() seconds. */
+ * sr_clock_s() seconds. */
 void sr_http_embeddings(sr_http_handler *h, const cJSON *body, double deadline, sr_http_response *resp);
 void sr_http_rerank(sr_http_handler *h, const cJSON *body, double deadline, sr_http_response *resp);
 

@@ -12,6 +12,7 @@
 #include "model/prompts.h"
 #include "serve/http_internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define MAX_INPUTS 256
 #define MAX_DOCS 1000
@@ -25,7 +26,7 @@ static size_t max_tokens(const sr_qwen3 *m) {
 
 /* Takes the model lock, waiting at most until `deadline`; false on timeout (resp set). */
 static bool lock_model(sr_http_handler *h, double deadline, sr_http_response *resp) {
-  double left = deadline - sr_http_now();
+  double left = deadline - sr_clock_s();
   if (left <= 0) return sr_http_timeout(h, resp, "before the model was free"), false;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -167,7 +168,7 @@ void sr_http_embeddings(sr_http_handler *h, const cJSON *body, double deadline, 
   sr_error err = {0};
   int fail = 0;
   for (size_t i = 0; i < n && !fail; i++) {
-    if (sr_http_now() > deadline) {
+    if (sr_clock_s() > deadline) {
       fail = 503;
       snprintf(err.msg, sizeof err.msg, "after %zu of %zu inputs", i, n);
       break;
@@ -301,7 +302,7 @@ void sr_http_rerank(sr_http_handler *h, const cJSON *body, double deadline, sr_h
       sr_tokenizer_encode(h->opts.rerank_tok, SR_RERANK_SUFFIX, strlen(SR_RERANK_SUFFIX), &suf, &ns, &err))
     fail = 500;
   for (size_t d = 0; d < n && !fail; d++) {
-    if (sr_http_now() > deadline) {
+    if (sr_clock_s() > deadline) {
       fail = 503;
       snprintf(err.msg, sizeof err.msg, "after %zu of %zu documents", d, n);
       break;

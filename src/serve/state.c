@@ -1,5 +1,6 @@
 /* state.c — shared index snapshot with pooled searchers and atomic reload (see state.h). */
 #include "serve/state.h"
+#include "util/clock.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -41,13 +42,6 @@ struct sr_serve_state {
 };
 
 static bool holds_model(const sr_index *ix, const sr_default_model *m);
-
-/* Monotonic seconds. */
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Fills *sig from stat(path); sig->valid is false when stat fails. */
 static void sig_of(const char *path, file_sig *sig) {
@@ -121,7 +115,7 @@ sr_status sr_serve_open(const char *path, double check_interval_s, sr_serve_log_
   pthread_mutex_init(&st->mu, NULL);
   st->path = p;
   st->interval = check_interval_s < 0 ? 0 : check_interval_s;
-  st->last_check = now_s();
+  st->last_check = sr_clock_s();
   st->cur = s;
   st->cur_sig = sig;
   st->log = log;
@@ -147,7 +141,7 @@ static sr_status check_reload(sr_serve_state *st, bool force, bool *reloaded, sr
   file_sig sig;
   sig_of(st->path, &sig);
   pthread_mutex_lock(&st->mu);
-  st->last_check = now_s();
+  st->last_check = sr_clock_s();
   bool same = sig_eq(&sig, &st->cur_sig), known_bad = sig_eq(&sig, &st->bad_sig);
   pthread_mutex_unlock(&st->mu);
   if (!force && (same || known_bad || !sig.valid)) return SR_OK;
@@ -192,7 +186,7 @@ sr_status sr_serve_acquire(sr_serve_state *st, sr_serve_lease *out, sr_error *er
   assert(st && out);
   memset(out, 0, sizeof *out);
   pthread_mutex_lock(&st->mu);
-  bool due = now_s() - st->last_check >= st->interval;
+  bool due = sr_clock_s() - st->last_check >= st->interval;
   pthread_mutex_unlock(&st->mu);
   if (due) {
     sr_error ignored;

@@ -9,6 +9,7 @@
 #include "index/vectors.h"
 #include "train/train_internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/parallel.h"
 
 sr_train_opts sr_train_defaults(void) {
@@ -46,6 +47,9 @@ sr_train_opts sr_train_defaults(void) {
   o.rr_loss = SR_RR_LISTWISE;
   return o;
 }
+
+/* The random starting rows' std (also the co-occurrence start's row scale): --init-std, or the default. */
+static float start_std(const sr_train_opts *o) { return o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD; }
 
 /* Held-out figures of the first-stage lists. */
 static void eval_lists(const tctx *t, const uint32_t *lists, const uint32_t *lens, double *hit1, double *mrr,
@@ -103,7 +107,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
                 o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random",
-                o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                start_std(o), o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, o->rr_list, o->rr_features, o->rr_hidden, o->rr_members, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
@@ -116,7 +120,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
 
 sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model *model, sr_train_report *rep,
                    sr_error *err) {
-  double t0 = sr_train_now();
+  double t0 = sr_clock_s();
   memset(model, 0, sizeof *model);
   memset(rep, 0, sizeof *rep);
   if (o->epochs < 0 || o->rr_list < 1 || o->rr_list > SR_TRAIN_LIST || o->neg_dense < 0 || o->neg_bm25 < 0 ||
@@ -144,7 +148,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     model->enc = src.enc;  /* the loaded table is owned: it moves into the new model */
     memset(&src.enc, 0, sizeof src.enc);
     sr_default_model_free(&src);
-  } else if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, err)) != SR_OK) {
+  } else if ((st = sr_senc_init(&model->enc, o->buckets, o->dim, o->seed, start_std(o), err)) != SR_OK) {
     goto done;
   }
   t.enc = &model->enc;
@@ -183,13 +187,13 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
       st = sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
       goto done;
     }
-    double ti = sr_train_now();
+    double ti = sr_clock_s();
     size_t reached = 0;
-    st = sr_train_encoder_cooc_init(&t, skip, o->init_std > 0 ? o->init_std : SR_TRAIN_INIT_STD, &reached, err);
+    st = sr_train_encoder_cooc_init(&t, skip, start_std(o), &reached, err);
     free(skip);
     if (st != SR_OK) goto done;
     sr_train_log(&t, "encoder table from catalog co-occurrence: %zu of %u rows, %.1f s", reached, o->buckets,
-                 sr_train_now() - ti);
+                 sr_clock_s() - ti);
   }
   size_t np = t.pairs.n;
   t.docvec = malloc((size_t)t.n_docs * t.dim * sizeof *t.docvec);
@@ -204,15 +208,15 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     goto done;
   }
   if ((st = sr_train_categories(&t, err)) != SR_OK) goto done;
-  double tl = sr_train_now();
+  double tl = sr_clock_s();
   if ((st = sr_train_lexical_lists(&t, err)) != SR_OK) goto done;
   eval_lists(&t, t.lex, t.n_lex, &rep->heldout_lex_hit1, &rep->heldout_lex_mrr, NULL);
-  sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", sr_train_now() - tl,
+  sr_train_log(&t, "lexical lists: %.1f s; held-out BM25F Hit@1 %.3f MRR@10 %.3f", sr_clock_s() - tl,
                rep->heldout_lex_hit1, rep->heldout_lex_mrr);
   int epochs = o->encoder_from ? 0 : o->epochs;
   t.epochs = epochs;
   for (int epoch = 0; epoch <= epochs; epoch++) {
-    double te = sr_train_now();
+    double te = sr_clock_s();
     if (epoch == epochs) {
       /* the encoder as the model file will hold it (f16 rows and row weights): the reranker's lists and
        * cosine feature are then computed exactly as they will be when routing */
@@ -224,7 +228,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     sr_train_encode_all(&t);
     sr_train_dense_lists(&t);
     eval_lists(&t, t.dense, NULL, &rep->heldout_dense_hit1, &rep->heldout_dense_mrr, &rep->heldout_dense_r50);
-    t.pass_seconds = sr_train_now() - te;
+    t.pass_seconds = sr_clock_s() - te;
     sr_train_log(&t, "encoder after %d epoch(s): held-out dense Hit@1 %.3f MRR@10 %.3f R@50 %.3f (%.1f s)", epoch,
                  rep->heldout_dense_hit1, rep->heldout_dense_mrr, rep->heldout_dense_r50, t.pass_seconds);
     if (epoch == epochs) break;
@@ -232,13 +236,13 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
       st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
       goto done;
     }
-    te = sr_train_now();
+    te = sr_clock_s();
     if ((st = sr_train_mine_negatives(&t, epoch > 0, o->seed + (uint64_t)epoch, err)) != SR_OK) goto done;
-    t.mine_seconds = sr_train_now() - te;
+    t.mine_seconds = sr_clock_s() - te;
     double loss;
-    te = sr_train_now();
+    te = sr_clock_s();
     if ((st = sr_train_encoder_epoch(&t, epoch, &loss, err)) != SR_OK) goto done;
-    double epoch_s = sr_train_now() - te;
+    double epoch_s = sr_clock_s() - te;
     /* left: the encoding pass after this epoch, then each remaining epoch with its mining and pass */
     double left = t.pass_seconds + (epochs - epoch - 1) * (t.mine_seconds + epoch_s + t.pass_seconds);
     sr_train_log(&t, "encoder epoch %d/%d: loss %.4f, %.1f s; negatives %zu kept, filtered: same name %zu, "
@@ -246,7 +250,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
                  epoch + 1, epochs, loss, epoch_s, rep->negatives, rep->fn_same_name, rep->fn_jaccard,
                  rep->fn_cosine, left);
     if (o->checkpoint_path) {
-      rep->seconds = sr_train_now() - t0;
+      rep->seconds = sr_clock_s() - t0;
       model->meta = make_meta(&mo, rep, ix);
       st = sr_default_model_save(model, o->checkpoint_path, err);
       free(model->meta);
@@ -258,7 +262,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     if ((st = sr_train_reranker(&t, &model->rr, err)) != SR_OK) goto done;
     model->has_rr = true;
   }
-  rep->seconds = sr_train_now() - t0;
+  rep->seconds = sr_clock_s() - t0;
   model->meta = make_meta(&mo, rep, ix);
 done:
   free_ctx(&t);

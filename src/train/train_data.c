@@ -7,19 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "route/ltr.h"
 #include "train/train_internal.h"
 #include "util/hash.h"
 #include "util/parallel.h"
 #include "util/rng.h"
-
-double sr_train_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void sr_train_log(const tctx *t, const char *fmt, ...) {
   if (!t->o->log) return;

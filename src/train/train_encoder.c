@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "train/train_internal.h"
+#include "util/clock.h"
 #include "util/parallel.h"
 #include "util/rng.h"
 
@@ -86,7 +87,7 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
   double loss_sum = 0;
   size_t loss_n = 0;
   size_t n_batches = (n_train + B - 1) / B, next_tenth = 1;
-  double t_start = sr_train_now();
+  double t_start = sr_clock_s();
   for (size_t b0 = 0; b0 < n_train; b0 += B) {
     if (o->cancel && *o->cancel) {
       st = sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
@@ -95,7 +96,7 @@ sr_status sr_train_encoder_epoch(tctx *t, int epoch, double *loss_out, sr_error 
     /* progress at each tenth of the batches: loss so far and time left (this epoch, the encoder) */
     size_t done_batches = b0 / B;
     if (n_batches >= 10 && next_tenth < 10 && done_batches * 10 >= next_tenth * n_batches) {
-      double el = sr_train_now() - t_start, frac = (double)done_batches / (double)n_batches;
+      double el = sr_clock_s() - t_start, frac = (double)done_batches / (double)n_batches;
       double epoch_left = el / frac - el;
       double enc_left = epoch_left + t->pass_seconds +
                         (t->epochs - epoch - 1) * (t->mine_seconds + el / frac + t->pass_seconds);

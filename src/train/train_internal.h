@@ -42,7 +42,6 @@ typedef struct tctx {
 } tctx;
 
 void sr_train_log(const tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-double sr_train_now(void);   /* monotonic seconds */
 
 /* train_data.c */
 sr_status sr_train_lexical_lists(tctx *t, sr_error *err);

@@ -15,6 +15,7 @@
 #include "serve/mcp.h"
 #include "serve/state.h"
 #include "test.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 
 static char ix_path[512];
@@ -250,14 +251,14 @@ static void test_http(void) {
   /* a request that arrived longer ago than the time limit (30 s by default) */
   const char *task = "{\"task\":\"slow postgres query\"}";
   sr_http_request late = {.method = "POST", .path = "/v1/route", .authorization = auth, .body = task,
-                          .body_len = strlen(task), .received_s = sr_http_now() - 31};
+                          .body_len = strlen(task), .received_s = sr_clock_s() - 31};
   sr_http_handle(h, &late, &r);
   CHECK_INT(r.status, 503);
   CHECK(r.timed_out);
   HAS(r.body, "\"type\":\"timeout\"");
   HAS(r.body, "30000 ms");
   sr_http_response_free(&r);
-  late.received_s = sr_http_now() - 29;  /* within the limit */
+  late.received_s = sr_clock_s() - 29;  /* within the limit */
   sr_http_handle(h, &late, &r);
   CHECK_INT(r.status, 200);
   CHECK(!r.timed_out);
@@ -351,7 +352,7 @@ static void test_http_models(void) {
   /* the deadline passed before the request was handled */
   const char *eb = "{\"input\":\"x\"}", *rb = "{\"query\":\"q\",\"documents\":[\"a\"]}";
   sr_http_request late = {.method = "POST", .path = "/v1/embeddings", .body = eb, .body_len = strlen(eb),
-                          .received_s = sr_http_now() - 1};
+                          .received_s = sr_clock_s() - 1};
   sr_http_handle(h, &late, &r);
   CHECK_INT(r.status, 503);
   HAS(r.body, "request time limit (250 ms) reached before the model was free");
@@ -365,9 +366,9 @@ static void test_http_models(void) {
   pthread_t th;
   CHECK(pthread_create(&th, NULL, hold_model, h) == 0);
   usleep(50 * 1000);
-  double t0 = sr_http_now();
+  double t0 = sr_clock_s();
   r = http(h, "POST", "/v1/rerank", NULL, rb);
-  double waited = sr_http_now() - t0;
+  double waited = sr_clock_s() - t0;
   CHECK_INT(r.status, 503);
   HAS(r.body, "while waiting for the model");
   CHECK_MSG(waited > 0.2 && waited < 1.2, "waited %.3f s for a 0.25 s limit", waited);
