@@ -141,7 +141,7 @@ static int cmp_score(const void *a, const void *b) {
 sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, size_t k, sr_result *out,
                            size_t *n_out, sr_result *lexical_out, size_t *n_lexical, sr_default_route_timing *timing,
                            sr_error *err) {
-  double t0 = (sr_clock_s() * 1e3);
+  double t0 = sr_clock_ms();
   *n_out = 0;
   if (n_lexical) *n_lexical = 0;
   size_t L = r->o.list, want = k > L ? k : L;
@@ -165,7 +165,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     memcpy(lexical_out, r->lex, c * sizeof *r->lex);
     *n_lexical = c;
   }
-  double t1 = (sr_clock_s() * 1e3);
+  double t1 = sr_clock_ms();
   if ((st = sr_query_bag_fill(&r->bag, r->an, r->ix, &r->m->enc, query, len, err)) != SR_OK) return st;
   if (r->bag.n > r->cap_qrows) {
     free(r->qrows);
@@ -179,12 +179,12 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     sr_dense_opts dop = {.k = want, .rescore = 0, .force_scalar = 0};
     if ((st = sr_dense_search(&r->view, r->qv, &dop, r->dense, &n_dense, err)) != SR_OK) return st;
   }
-  double t2 = (sr_clock_s() * 1e3);
+  double t2 = sr_clock_ms();
   if (r->o.dense_only) {
     size_t m = n_dense < k ? n_dense : k;
     memcpy(out, r->dense, m * sizeof *out);
     *n_out = m;
-    if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, 0, (sr_clock_s() * 1e3) - t0};
+    if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, 0, sr_clock_ms() - t0};
     return SR_OK;
   }
   /* candidates: lexical top-L, then dense top-L not already in */
@@ -240,7 +240,7 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     }
     qsort(ranked, n, sizeof *ranked, cmp_score);
   }
-  double t3 = (sr_clock_s() * 1e3);
+  double t3 = sr_clock_ms();
   /* output: the reranked candidates, then the lexical tail, then the dense tail */
   size_t m = 0;
   for (size_t i = 0; i < n && m < k; i++) out[m++] = ranked[i];
@@ -257,6 +257,6 @@ sr_status sr_default_route(sr_default_router *r, const char *query, size_t len, 
     }
   }
   *n_out = m;
-  if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, t3 - t2, (sr_clock_s() * 1e3) - t0};
+  if (timing) *timing = (sr_default_route_timing){t1 - t0, t2 - t1, t3 - t2, sr_clock_ms() - t0};
   return SR_OK;
 }

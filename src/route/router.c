@@ -147,7 +147,7 @@ static int cmp_result(const void *a, const void *b) {
 
 sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr_route_opts *opts,
                    sr_result *out, size_t *n_out, sr_route_timing *timing, sr_error *err) {
-  double t0 = (sr_clock_s() * 1e3);
+  double t0 = sr_clock_ms();
   *n_out = 0;
   size_t bad;
   if (!sr_utf8_valid(query, query_len, &bad))
@@ -162,7 +162,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   sr_status st = sr_analyze(s->an, query, query_len, on_query_term, s, err);
   if (st != SR_OK) return st;
   if (s->oom) return sr_fail(err, SR_ERR_NOMEM, "query: out of memory");
-  double t1 = (sr_clock_s() * 1e3);
+  double t1 = sr_clock_ms();
   /* score term at a time */
   double N = ix->n_entries;
   uint32_t max_df = (uint32_t)(p.max_df_ratio >= 1.0f ? ix->n_entries : p.max_df_ratio * N);
@@ -223,7 +223,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
       s->acc[doc] += add;
     }
   }
-  double t2 = (sr_clock_s() * 1e3);
+  double t2 = sr_clock_ms();
   /* select the top k (and reset the accumulators) */
   size_t k = opts->k, n = 0;
   if (opts->by == SR_BY_PACK) {
@@ -244,7 +244,7 @@ sr_status sr_route(sr_searcher *s, const char *query, size_t query_len, const sr
   s->n_touched = 0;
   qsort(out, n, sizeof *out, cmp_result);
   *n_out = n;
-  double t3 = (sr_clock_s() * 1e3);
+  double t3 = sr_clock_ms();
   if (timing) *timing = (sr_route_timing){t1 - t0, t2 - t1, t3 - t2, t3 - t0};
   return SR_OK;
 }

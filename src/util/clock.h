@@ -11,4 +11,7 @@ static inline double sr_clock_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The same clock in milliseconds (per-query timings). */
+static inline double sr_clock_ms(void) { return sr_clock_s() * 1e3; }
+
 #endif
