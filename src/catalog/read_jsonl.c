@@ -1,7 +1,9 @@
 /* read_jsonl.c — the JSONL / JSONL.gz reader: one skill object per line, streamed through zlib's gz*
  * functions (plain files are read transparently) in 1 MiB chunks, so memory stays bounded by the
  * longest line, not the file. Entry source = "path:line". Keys other than skill_id, name,
- * description, body, pack and category (e.g. a record's own "source") go to entry.metadata.
+ * description, body, pack, category and kind (e.g. a record's own "source") go to entry.metadata.
+ * "kind" is "skill" (the default) or "tool": a tool catalog written as JSONL is then routed and
+ * served as tools (find_tools, the index's lexical default for tool catalogs).
  *
  * A gzip error in the middle of the file (truncated or corrupt data) ends the read with
  * SR_ERR_FORMAT; the entries of the complete lines before it stay in the catalog and the partial
@@ -48,8 +50,8 @@ static char *steal_string(cJSON *v) {
   return s;
 }
 
-enum { F_ID, F_NAME, F_DESC, F_BODY, F_PACK, F_CATEGORY, F_COUNT };
-static const char *const field_names[F_COUNT] = {"skill_id", "name", "description", "body", "pack", "category"};
+enum { F_ID, F_NAME, F_DESC, F_BODY, F_PACK, F_CATEGORY, F_KIND, F_COUNT };
+static const char *const field_names[F_COUNT] = {"skill_id", "name", "description", "body", "pack", "category", "kind"};
 
 /* Parses and adds one line (not NUL-terminated). Returns non-SR_OK only on out-of-memory. */
 static sr_status process_line(jsonl_ctx *c, const char *p, size_t len, size_t lineno, sr_error *err) {
@@ -105,8 +107,17 @@ static sr_status process_line(jsonl_ctx *c, const char *p, size_t len, size_t li
     ok = sr_catalog_skip(c->cat, c->where, "missing or empty \"name\"");
     goto done;
   }
-  char **dst[F_COUNT] = {&e.id, &e.name, &e.description, &e.body, &e.pack, &e.category};
-  for (int f = 0; f < F_COUNT; f++) {
+  e.kind = SR_KIND_SKILL;
+  if (fields[F_KIND]) {
+    const char *k = fields[F_KIND]->valuestring;  /* not echoed: it may be any bytes */
+    if (!strcmp(k, "tool")) e.kind = SR_KIND_TOOL;
+    else if (strcmp(k, "skill") != 0) {
+      ok = sr_catalog_skip(c->cat, c->where, "\"kind\" must be \"skill\" or \"tool\"");
+      goto done;
+    }
+  }
+  char **dst[F_KIND] = {&e.id, &e.name, &e.description, &e.body, &e.pack, &e.category};
+  for (int f = 0; f < F_KIND; f++) {
     if (!fields[f]) continue;
     size_t n = strlen(fields[f]->valuestring);
     bool oom;
@@ -126,7 +137,6 @@ static sr_status process_line(jsonl_ctx *c, const char *p, size_t len, size_t li
   }
   if (meta && !(e.metadata = cJSON_PrintUnformatted(meta))) goto nomem;
   if (!(e.source = strdup(c->where))) goto nomem;
-  e.kind = SR_KIND_SKILL;
   cJSON_Delete(root);
   cJSON_Delete(meta);
   return sr_catalog_add(c->cat, &e, err);

@@ -37,6 +37,8 @@ static const char USAGE[] =
     "                       (task, ground-truth id); a task's several answers train as one group\n"
     "  --heldout F          share of pairs held out for the Hit@1 reported during training (default 0.05)\n"
     "  --rr-share F         share of pairs the encoder never sees, used to train the reranker (0.25)\n"
+    "  --pairs-rr-share F   that share for labelled pairs (--pairs, --pairs-tasks, written queries) alone\n"
+    "  --pairs-rr-weight N  train each labelled reranker list N times per epoch (1)\n"
     "  --exclude-bench DIR  never train on a benchmark's ground truth: DIR/relevance.json ids, their\n"
     "                       copies in DIR/equivalents.json, and skills with a ground-truth skill's name\n"
     "  --exclude-ids FILE   never train on these ids (one per line)\n"
@@ -208,6 +210,13 @@ int cmd_train(int argc, char **argv) {
       float h;
       ok = parse_float(a, val, &h) && h < 1;
       o.pairs.reranker_share = h;
+    } else if (!strcmp(a, "--pairs-rr-share")) {
+      float h;
+      ok = parse_float(a, val, &h) && h > 0 && h < 1;
+      o.pairs.labelled_reranker_share = h;
+    } else if (!strcmp(a, "--pairs-rr-weight")) {
+      ok = cli_parse_size(a, val, &v) && v >= 1 && v <= 1000;
+      o.rr_labelled_weight = (uint32_t)v;
     } else if (!strcmp(a, "--rr-loss")) {
       if (!strcmp(val, "listwise")) o.rr_loss = SR_RR_LISTWISE;
       else if (!strcmp(val, "pointwise")) o.rr_loss = SR_RR_POINTWISE;

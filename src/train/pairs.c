@@ -335,10 +335,11 @@ static sr_status group_link(group_links *gl, const sr_pairs *ps, uint32_t first,
   return SR_OK;
 }
 
-static int pick_split(sr_rng *r, const sr_pairs_opts *o) {
+static int pick_split(sr_rng *r, const sr_pairs_opts *o, bool labelled) {
   double u = sr_rng_unit(r);
+  double rr = labelled && o->labelled_reranker_share > 0 ? o->labelled_reranker_share : o->reranker_share;
   if (u < o->heldout) return SR_SPLIT_HELDOUT;
-  if (u < o->heldout + o->reranker_share) return SR_SPLIT_RERANKER;
+  if (u < o->heldout + rr) return SR_SPLIT_RERANKER;
   return SR_SPLIT_ENCODER;
 }
 
@@ -396,7 +397,7 @@ static sr_status read_labelled(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an,
       free(data);
       return sr_fail(err, SR_ERR_NOMEM, "pairs: out of memory");
     }
-    int split = known ? ps->v[first].split : pick_split(r, o);
+    int split = known ? ps->v[first].split : pick_split(r, o, true);
     uint32_t group = known ? ps->v[first].group : ps->n_groups++;
     st = add_pair(ps, bag, an, ix, enc, doc, kind, query, split, group, err);
     if (st == SR_OK && !known && !sr_strmap_put(seen, ps->v[ps->n - 1].query, strlen(query), (uint32_t)(ps->n - 1), NULL, NULL))
@@ -475,7 +476,7 @@ sr_status sr_pairs_build(const sr_index *ix, const sr_senc *enc, const sr_pairs_
       out->skipped_short++;
       continue;
     }
-    int split = pick_split(&r, o);
+    int split = pick_split(&r, o, false);
     if ((st = add_pair(out, &bag, an, ix, enc, d, kind, q, split, out->n_groups++, err)) != SR_OK) goto done;
     made++;
   }

@@ -68,6 +68,7 @@ typedef struct sr_pairs_opts {
   double desc_ratio;         /* share of DESC queries among entries without a WHEN section */
   double heldout;            /* share of pairs held out */
   double reranker_share;     /* share of pairs kept for the reranker only */
+  double labelled_reranker_share;  /* the same for labelled (LABEL, LLM) pairs; 0 = reranker_share */
   /* JSONL files of {"query": .., "skill_id"|"id": .., optional "source": "llm"}, read in this order;
    * a line whose skill is excluded is skipped (counted in labelled_excluded) */
   const char *const *labelled_paths;

@@ -58,6 +58,9 @@ typedef struct sr_train_opts {
    * held-out figures compare across this option. Dropping raised held-out Hit@1 by 2.3 points but lost
    * one SkillsBench task in each view, so the default model keeps them (BENCHMARKS.md §8). */
   bool rr_drop_copies;
+  /* each labelled (LABEL, LLM) reranker list is trained this many times per epoch (a loss weight for
+   * the few task-style queries among many pseudo-queries); 0 or 1 = once, like every list */
+  uint32_t rr_labelled_weight;
   int threads;               /* 0 = all cores */
   const char *checkpoint_path;  /* model written after every epoch (atomically), or NULL */
   const char *encoder_from;  /* take the encoder (table, idf, hashing) from this model file and train only
@@ -79,6 +82,8 @@ typedef struct sr_train_report {
   double heldout_dense_hit1, heldout_dense_mrr, heldout_dense_r50;
   size_t rr_copies_name, rr_copies_text;         /* candidates dropped from reranker lists as copies */
   size_t rr_copies_group;                        /* ... as other right answers of the same labelled query */
+  size_t rr_train_lists;                         /* reranker lists per epoch (labelled ones counted × weight) */
+  size_t rr_labelled_lists;                      /* distinct labelled (LABEL, LLM) lists among them */
   double heldout_rr_hit1, heldout_rr_mrr, heldout_shortlist_recall;
   double seconds;
 } sr_train_report;

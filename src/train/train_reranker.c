@@ -518,15 +518,26 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
           L.feat[r * SR_LTR_NFEAT + f] = (L.feat[r * SR_LTR_NFEAT + f] - rr->mean[f]) / rr->std[f];
   }
   {
-    size_t n_train = 0;
-    uint32_t *train_ids = malloc((L.n + 1) * sizeof *train_ids);
+    size_t n_train = 0, n_labelled = 0, w = o->rr_labelled_weight > 1 ? o->rr_labelled_weight : 1;
+    for (size_t i = 0; i < L.n; i++) {
+      uint8_t kind = t->pairs.v[i].kind;
+      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && (kind == SR_PQ_LABEL || kind == SR_PQ_LLM))
+        n_labelled++;
+    }
+    uint32_t *train_ids = malloc((L.n + n_labelled * (w - 1) + 1) * sizeof *train_ids);
     if (!train_ids) {
       st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
       goto done;
     }
     for (size_t i = 0; i < L.n; i++)
-      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC)
-        train_ids[n_train++] = (uint32_t)i;
+      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC) {
+        bool labelled = t->pairs.v[i].kind == SR_PQ_LABEL || t->pairs.v[i].kind == SR_PQ_LLM;
+        for (size_t k = 0; k < (labelled ? w : 1); k++) train_ids[n_train++] = (uint32_t)i;
+      }
+    t->rep->rr_train_lists = n_train;
+    t->rep->rr_labelled_lists = n_labelled;
+    if (n_labelled)
+      sr_train_log(t, "reranker: %zu labelled lists (each trained %zu× per epoch) among %zu", n_labelled, w, n_train);
     st = train_members(t, &L, train_ids, n_train, rr, err);
     free(train_ids);
   }

@@ -52,6 +52,17 @@ x=r[0]["result"]; assert x["isError"] and "root:" not in json.dumps(x)' "$(call 
 expect "route_tools" '
 t=r[0]["result"]["structuredContent"]["tools"]; assert [x["name"] for x in t]==["get_alerts","get_forecast"], t
 assert t[0]["inputSchema"]["required"]==["state"]' "$(call 9 route_tools '{"task":"severe weather alerts for a US state"}')"
+# a JSONL catalog whose records say "kind":"tool" is indexed and served as tools
+printf '%s\n' '{"skill_id":"crm/create_lead","name":"create_lead","description":"Create a sales lead in the CRM","body":"Creates a lead with name, email and company.","pack":"crm","kind":"tool"}' \
+  '{"skill_id":"crm/list_deals","name":"list_deals","description":"List open deals","body":"Lists open deals by stage.","pack":"crm","kind":"tool"}' \
+  '{"skill_id":"s/notes","name":"meeting-notes","description":"Write meeting notes","body":"Summarise a meeting into notes with action items."}' > $T_DIR/tools.jsonl
+err=$($SR index $T_DIR/tools.jsonl -o $T_DIR/jt.idx 2>&1 >/dev/null)
+t_check "index: a JSONL catalog of kind tool is a tool catalog" grep -q 'mostly tools' <<<"$err"
+out=$(printf '%s\n' "$init" "$initd" "$(call 2 route_tools '{"task":"add a new sales lead for Acme"}')" "$(call 3 search_skills '{"task":"add a new sales lead for Acme"}')" | timeout 30 $SR serve --mcp -i $T_DIR/jt.idx)
+t_check "route_tools returns JSONL tools, search_skills only skills" $PY -c '
+import json,sys; r=[json.loads(l) for l in sys.argv[1].splitlines() if l.strip()][1:]
+t=r[0]["result"]["structuredContent"]["tools"]; assert t[0]["name"]=="create_lead", t
+s=r[1]["result"]["structuredContent"]; assert "create_lead" not in json.dumps(s), s' "$out"
 expect "errors: parse, invalid request, method not found, invalid params; notifications unanswered" '
 codes=[x.get("error",{}).get("code") for x in r]
 assert codes==[-32700,-32600,-32600,-32600,-32601,-32602,-32602,-32602,-32602,None], codes

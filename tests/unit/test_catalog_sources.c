@@ -123,13 +123,15 @@ static void test_jsonl_bad_lines(void) {
                   "{\"skill_id\":\"b/8\",\"name\":\"bad \xc3\x28 utf8\",\"body\":\"x\"}\n"   /* 8 */
                   "{\"skill_id\":\"b/ok\",\"name\":\"ok\",\"body\":\"x\"}\n"                 /* 9 */
                   "{\"skill_id\":\"b/ok\",\"name\":\"again\",\"body\":\"y\"}\n"              /* 10 */
-                  "{\"skill_id\":\"b/11\",\"name\":\"n\",\"body\":\"x\"} trailing\n");      /* 11 */
+                  "{\"skill_id\":\"b/11\",\"name\":\"n\",\"body\":\"x\"} trailing\n"       /* 11 */
+                  "{\"skill_id\":\"b/12\",\"name\":\"n\",\"body\":\"x\",\"kind\":\"agent\"}\n"  /* 12 */
+                  "{\"skill_id\":\"b/13\",\"name\":\"n\",\"body\":\"x\",\"kind\":1}\n");       /* 13 */
   sr_catalog cat;
   sr_catalog_init(&cat);
   sr_error err = {0};
   CHECK_OK(sr_catalog_add_source(&cat, f, NULL, &err), &err);
   CHECK_INT(cat.n_entries, 1);
-  CHECK_INT(cat.n_skipped, 10);
+  CHECK_INT(cat.n_skipped, 12);
   CHECK(find(&cat, "b/ok") && strcmp(find(&cat, "b/ok")->name, "ok") == 0);
   CHECK(diag_at(&cat, "bad.jsonl:1", "\"name\" must be a string, not a number"));
   CHECK(diag_at(&cat, "bad.jsonl:2", "missing or empty \"name\""));
@@ -142,7 +144,32 @@ static void test_jsonl_bad_lines(void) {
   const sr_diag *d = diag_at(&cat, "bad.jsonl:10", "duplicate id 'b/ok'");
   CHECK(d && strstr(d->message, "bad.jsonl:9") != NULL);
   CHECK(diag_at(&cat, "bad.jsonl:11", "extra text after the JSON value"));
+  CHECK(diag_at(&cat, "bad.jsonl:12", "\"kind\" must be \"skill\" or \"tool\""));
+  CHECK(diag_at(&cat, "bad.jsonl:13", "\"kind\" must be a string, not a number"));
   for (size_t i = 0; i < cat.n_diags; i++) CHECK(cat.diags[i].level == SR_DIAG_SKIPPED);
+  sr_catalog_free(&cat);
+}
+
+/* "kind": absent or "skill" = a skill, "tool" = a tool; the key is not kept in the metadata. */
+static void test_jsonl_kind(void) {
+  const char *f = tmp("kind.jsonl");
+  test_write_file(f,
+                  "{\"skill_id\":\"k/s\",\"name\":\"s\",\"body\":\"x\"}\n"
+                  "{\"skill_id\":\"k/s2\",\"name\":\"s2\",\"body\":\"x\",\"kind\":\"skill\"}\n"
+                  "{\"skill_id\":\"k/t\",\"name\":\"t\",\"body\":\"x\",\"kind\":\"tool\",\"pack\":\"p\",\"x\":1}\n"
+                  "{\"skill_id\":\"k/n\",\"name\":\"n\",\"body\":\"x\",\"kind\":null}\n");
+  sr_catalog cat;
+  sr_catalog_init(&cat);
+  sr_error err = {0};
+  CHECK_OK(sr_catalog_add_source(&cat, f, NULL, &err), &err);
+  CHECK_INT(cat.n_entries, 4);
+  CHECK_INT(cat.n_skipped, 0);
+  CHECK(find(&cat, "k/s") && find(&cat, "k/s")->kind == SR_KIND_SKILL);
+  CHECK(find(&cat, "k/s2") && find(&cat, "k/s2")->kind == SR_KIND_SKILL);
+  CHECK(find(&cat, "k/n") && find(&cat, "k/n")->kind == SR_KIND_SKILL);
+  const sr_entry *t = find(&cat, "k/t");
+  CHECK(t && t->kind == SR_KIND_TOOL && t->pack && !strcmp(t->pack, "p"));
+  CHECK_MSG(t && t->metadata && !strcmp(t->metadata, "{\"x\":1}"), "metadata: %s", t && t->metadata ? t->metadata : "(none)");
   sr_catalog_free(&cat);
 }
 
@@ -354,6 +381,7 @@ static void test_pool_5k(void) {
 int main(void) {
   RUN(test_jsonl_plain_and_gz);
   RUN(test_jsonl_bad_lines);
+  RUN(test_jsonl_kind);
   RUN(test_jsonl_gz_long_lines_and_damage);
   RUN(test_jsonl_long_fields);
   RUN(test_mcp_tools);

@@ -771,7 +771,20 @@ static void test_label_groups(void) {
   uint32_t other;
   CHECK(sr_index_find(ix, "syn/1", &other));
   CHECK(!sr_pairs_group_has(&ps, 0, other) || ps.v[0].group == 1);
+  size_t rr_default = 0, held_default = 0;
+  for (size_t i = 0; i < ps.n; i++) rr_default += ps.v[i].split == SR_SPLIT_RERANKER, held_default += ps.v[i].split == SR_SPLIT_HELDOUT;
   sr_pairs_free(&ps);
+  /* --pairs-rr-share: labelled pairs go to the reranker at their own share (the same draws: held out alike) */
+  po.labelled_reranker_share = 0.75;
+  CHECK_OK(sr_pairs_build(ix, NULL, &po, &ps, &err), &err);
+  size_t rr_share = 0, held_share = 0;
+  for (size_t i = 0; i < ps.n; i++) rr_share += ps.v[i].split == SR_SPLIT_RERANKER, held_share += ps.v[i].split == SR_SPLIT_HELDOUT;
+  printf("  labelled pairs in the reranker split: %zu of %zu at share 0.3, %zu at 0.75 (held out %zu, %zu)\n", rr_default,
+         ps.n, rr_share, held_default, held_share);
+  CHECK_INT(held_share, held_default);
+  CHECK(rr_share >= rr_default + 45 && rr_share > ps.n / 2);
+  sr_pairs_free(&ps);
+  po.labelled_reranker_share = 0;
   /* training with the groups: the other right answers are dropped from the reranker's lists */
   sr_train_opts o = small_opts(2);
   o.pairs.labelled_paths = paths;
@@ -782,6 +795,16 @@ static void test_label_groups(void) {
   printf("  groups: %zu other right answers and %zu + %zu copies dropped from reranker lists; held-out Hit@1 %.3f\n",
          r.rr_copies_group, r.rr_copies_name, r.rr_copies_text, r.heldout_rr_hit1);
   CHECK(r.rr_copies_group > 0);
+  /* --pairs-rr-weight: the labelled lists count 3 times; the same data otherwise, so another network */
+  sr_train_opts o3 = o;
+  o3.rr_labelled_weight = 3;
+  sr_default_model m3;
+  sr_train_report r3;
+  CHECK_OK(sr_train(ix, &o3, &m3, &r3, &err), &err);
+  CHECK_INT(r3.rr_labelled_lists, r.rr_labelled_lists);
+  CHECK(r.rr_labelled_lists > 0 && r3.rr_train_lists == r.rr_train_lists + 2 * r.rr_labelled_lists);
+  CHECK(m3.rr.hidden == m.rr.hidden && memcmp(m3.rr.w1, m.rr.w1, (size_t)m.rr.hidden * m.rr.n_feat * sizeof(float)) != 0);
+  sr_default_model_free(&m3);
   sr_default_model_free(&m);
 }
 
