@@ -100,7 +100,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
                 "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
-                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"labelled_lists\":%zu,\"labelled_weight\":%u,\"list\":%zu,\"features\":%u,\"hidden\":%u,\"members\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
+                "\"reranker\":{\"loss\":\"%s\",\"copies\":\"%s\",\"copies_dropped\":%zu,\"labelled_lists\":%zu,\"labelled_share\":%g,\"labelled_weight\":%u,\"list\":%zu,\"features\":%u,\"hidden\":%u,\"members\":%u,\"epochs\":%d,\"lr\":%g,\"tau\":%g},"
                 "\"data\":{\"catalog_entries\":%u,\"pairs_encoder\":%zu,\"pairs_reranker\":%zu,\"pairs_heldout\":%zu,"
                 "\"when\":%zu,\"span\":%zu,\"desc\":%zu,\"label\":%zu,\"llm\":%zu,\"seed\":%llu},"
                 "\"heldout\":{\"lexical_hit1\":%.4f,\"lexical_mrr10\":%.4f,\"dense_hit1\":%.4f,\"dense_mrr10\":%.4f,"
@@ -111,6 +111,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, r->rr_labelled_lists,
+                o->pairs.labelled_reranker_share > 0 ? o->pairs.labelled_reranker_share : o->pairs.reranker_share,
                 o->rr_labelled_weight > 1 ? o->rr_labelled_weight : 1u, o->rr_list, o->rr_features, o->rr_hidden, o->rr_members, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
                 r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
                 r->by_kind[SR_PQ_LABEL], r->by_kind[SR_PQ_LLM], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,
