@@ -287,7 +287,7 @@ static sr_status add_pair(sr_pairs *ps, sr_query_bag *bag, sr_analyzer *an, cons
   }
   memcpy(p->q, bag->terms, bag->n * sizeof *p->q);
   p->nq = (uint32_t)bag->n;
-  if (kind != SR_PQ_LABEL && kind != SR_PQ_LLM) {
+  if (!sr_pair_kind_labelled(kind)) {
     for (size_t i = 0; i < bag->n; i++) {
       if (bag->terms[i].term == UINT32_MAX) continue;
       sr_fwd_term *m = &p->minus[p->n_minus++];
@@ -337,7 +337,7 @@ static sr_status group_link(group_links *gl, const sr_pairs *ps, uint32_t first,
 
 static int pick_split(sr_rng *r, const sr_pairs_opts *o, bool labelled) {
   double u = sr_rng_unit(r);
-  double rr = labelled && o->labelled_reranker_share > 0 ? o->labelled_reranker_share : o->reranker_share;
+  double rr = labelled ? sr_pairs_labelled_share(o) : o->reranker_share;
   if (u < o->heldout) return SR_SPLIT_HELDOUT;
   if (u < o->heldout + rr) return SR_SPLIT_RERANKER;
   return SR_SPLIT_ENCODER;

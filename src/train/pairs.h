@@ -28,6 +28,9 @@
 
 typedef enum sr_pair_kind { SR_PQ_WHEN = 0, SR_PQ_SPAN, SR_PQ_DESC, SR_PQ_LABEL, SR_PQ_LLM, SR_PQ_NKINDS } sr_pair_kind;
 
+/* True for pairs a user supplied (LABEL) or an LLM wrote (LLM), as opposed to pseudo-queries cut from the skill. */
+static inline bool sr_pair_kind_labelled(int kind) { return kind == SR_PQ_LABEL || kind == SR_PQ_LLM; }
+
 /* Splits: the encoder trains on ENCODER pairs only; the reranker on RERANKER pairs (whose encoder
  * cosines are then as unseen as a real query's); HELDOUT pairs only measure. */
 enum { SR_SPLIT_ENCODER = 0, SR_SPLIT_RERANKER = 1, SR_SPLIT_HELDOUT = 2 };
@@ -76,6 +79,11 @@ typedef struct sr_pairs_opts {
   const char *const *exclude_ids;  /* never used as positives (benchmark ground truth and copies) */
   size_t n_exclude;
 } sr_pairs_opts;
+
+/* The reranker share that labelled pairs actually get: labelled_reranker_share, or reranker_share when 0. */
+static inline double sr_pairs_labelled_share(const sr_pairs_opts *o) {
+  return o->labelled_reranker_share > 0 ? o->labelled_reranker_share : o->reranker_share;
+}
 
 /* Builds pairs over ix. The encoder gives the query terms' buckets. Fails (naming file:line) on a
  * labelled line that is not {"query": string, "skill_id": string} or whose id is not in the index. */

@@ -111,7 +111,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, r->rr_labelled_lists,
-                o->pairs.labelled_reranker_share > 0 ? o->pairs.labelled_reranker_share : o->pairs.reranker_share,
+                sr_pairs_labelled_share(&o->pairs),
                 o->rr_labelled_weight > 1 ? o->rr_labelled_weight : 1u, o->rr_list, o->rr_features, o->rr_hidden, o->rr_members, o->rr_epochs, o->rr_lr, o->rr_tau, sr_index_count(ix), r->pairs_train, r->pairs_reranker,
                 r->pairs_heldout, r->by_kind[SR_PQ_WHEN], r->by_kind[SR_PQ_SPAN], r->by_kind[SR_PQ_DESC],
                 r->by_kind[SR_PQ_LABEL], r->by_kind[SR_PQ_LLM], (unsigned long long)o->seed, r->heldout_lex_hit1, r->heldout_lex_mrr,

@@ -519,11 +519,9 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
   }
   {
     size_t n_train = 0, n_labelled = 0, w = o->rr_labelled_weight > 1 ? o->rr_labelled_weight : 1;
-    for (size_t i = 0; i < L.n; i++) {
-      uint8_t kind = t->pairs.v[i].kind;
-      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && (kind == SR_PQ_LABEL || kind == SR_PQ_LLM))
+    for (size_t i = 0; i < L.n; i++)
+      if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && sr_pair_kind_labelled(t->pairs.v[i].kind))
         n_labelled++;
-    }
     uint32_t *train_ids = malloc((L.n + n_labelled * (w - 1) + 1) * sizeof *train_ids);
     if (!train_ids) {
       st = sr_fail(err, SR_ERR_NOMEM, "training: out of memory");
@@ -531,8 +529,8 @@ sr_status sr_train_reranker(tctx *t, sr_ltr *rr, sr_error *err) {
     }
     for (size_t i = 0; i < L.n; i++)
       if (t->pairs.v[i].split == SR_SPLIT_RERANKER && L.pos[i] >= 0 && t->pairs.v[i].kind != SR_PQ_DESC) {
-        bool labelled = t->pairs.v[i].kind == SR_PQ_LABEL || t->pairs.v[i].kind == SR_PQ_LLM;
-        for (size_t k = 0; k < (labelled ? w : 1); k++) train_ids[n_train++] = (uint32_t)i;
+        size_t copies = sr_pair_kind_labelled(t->pairs.v[i].kind) ? w : 1;
+        for (size_t k = 0; k < copies; k++) train_ids[n_train++] = (uint32_t)i;
       }
     t->rep->rr_train_lists = n_train;
     t->rep->rr_labelled_lists = n_labelled;
