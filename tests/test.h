@@ -76,4 +76,12 @@ static inline void test_write_file(const char *path, const char *text) {
   fclose(f);
 }
 
+/* path := the first n bytes of data (binary). */
+static inline void test_write_file_n(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) { perror(path); exit(2); }
+  if (n && fwrite(data, 1, n, f) != n) { perror(path); exit(2); }
+  fclose(f);
+}
+
 #endif

@@ -76,7 +76,11 @@ static const char USAGE[] =
     "  --encoder-from M.srm keep that model's encoder and train only the reranker (minutes, not ten)\n"
     "other:\n"
     "  --threads N          (default: all cores)\n"
-    "  --checkpoint FILE    write the model after every encoder epoch\n"
+    "  --checkpoint FILE    after every encoder epoch write the model so far, with the state to resume\n"
+    "                       from (a usable model file; without a reranker until the run ends)\n"
+    "  --resume FILE        continue the run that wrote checkpoint FILE: same index and options (checked);\n"
+    "                       the result is the model that run would have written. Checkpoints go on to\n"
+    "                       FILE unless --checkpoint says otherwise; a larger --epochs trains further\n"
     "  -q, --quiet          no progress lines\n";
 
 /* Writes the (task instruction, ground-truth id) pairs of a benchmark-format labelled set (tasks.jsonl
@@ -182,6 +186,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--exclude-bench")) bench = val;
     else if (!strcmp(a, "--exclude-ids")) excl = val;
     else if (!strcmp(a, "--checkpoint")) o.checkpoint_path = val;
+    else if (!strcmp(a, "--resume")) o.resume_from = val;
     else if (!strcmp(a, "--encoder-from")) o.encoder_from = val;
     else if (!strcmp(a, "--queries")) ok = cli_parse_size(a, val, &o.pairs.n_queries);
     else if (!strcmp(a, "--seed")) { ok = cli_parse_size(a, val, &v); o.seed = v; }
@@ -239,6 +244,12 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "skillrouter train: -i INDEX and -o MODEL are required (see --help)\n");
     return 2;
   }
+  if (o.resume_from && o.encoder_from) {
+    fprintf(stderr, "skillrouter train: --resume continues a whole run, --encoder-from trains only a reranker: "
+                    "give one of them\n");
+    return 2;
+  }
+  if (o.resume_from && !o.checkpoint_path) o.checkpoint_path = o.resume_from;
   if (!pairs_tasks != !pairs_rel) {
     fprintf(stderr, "skillrouter train: --pairs-tasks and --pairs-relevance go together\n");
     return 2;
@@ -313,6 +324,7 @@ int cmd_train(int argc, char **argv) {
   sr_default_model m;
   memset(&m, 0, sizeof m);
   sr_train_report rep;
+  memset(&rep, 0, sizeof rep);
   if (st == SR_OK) st = sr_train(ix, &o, &m, &rep, &err);
   if (st == SR_OK) st = sr_default_model_save(&m, out, &err);
   if (st == SR_OK && m.has_rr)
@@ -323,6 +335,9 @@ int cmd_train(int argc, char **argv) {
             rep.pairs_train, rep.heldout_lex_hit1, rep.heldout_dense_hit1, rep.seconds);
   else
     fprintf(stderr, "skillrouter train: %s\n", err.msg);
+  if (st == SR_ERR_INTERRUPTED && rep.checkpoint_epochs > 0)
+    fprintf(stderr, "skillrouter train: %s holds %d encoder epoch(s); the same command with --resume %s continues\n",
+            o.checkpoint_path, rep.checkpoint_epochs, o.checkpoint_path);
   if (bench_pairs[0]) unlink(bench_pairs);
   sr_default_model_free(&m);
   cli_id_list_free(&ex);

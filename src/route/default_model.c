@@ -1,6 +1,7 @@
 /* default_model.c — reading and writing the default model file. See default_model.h. */
 #include "route/default_model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@
 #define SEC_META TAG('M', 'E', 'T', 'A')
 #define SEC_SENC TAG('S', 'E', 'N', 'C')
 #define SEC_LTRN TAG('L', 'T', 'R', 'N')
+#define SEC_TRST TAG('T', 'R', 'S', 'T')
+#define TRST_HEAD 56u
 
 typedef struct model_header {
   char magic[8];
@@ -49,9 +52,10 @@ static void pad64(sr_buf *b) {
   while (b->len % 64) sr_buf_putc(b, '\0');
 }
 
-sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_error *err) {
+/* Writes m, and the training state s when not NULL (a checkpoint). */
+static sr_status save_model(const sr_default_model *m, const sr_train_state *s, const char *path, sr_error *err) {
   sr_buf b = SR_BUF_INIT;
-  model_section sec[3];
+  model_section sec[4];
   size_t ns = 0;
   model_header h;
   memset(&h, 0, sizeof h);
@@ -100,6 +104,20 @@ sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_
     sec[ns++] = (model_section){SEC_LTRN, 0, start, b.len - start};
     pad64(&b);
   }
+  /* TRST */
+  if (s) {
+    assert(s->emb && s->adagrad && s->n_buckets == m->enc.n_buckets && s->dim == m->enc.dim);
+    start = b.len;
+    uint32_t v[4] = {s->epochs_done, s->n_buckets, s->dim, 0};
+    sr_buf_append(&b, v, sizeof v);
+    sr_buf_append(&b, &s->fingerprint, sizeof s->fingerprint);
+    uint64_t counts[4] = {s->fn_same_name, s->fn_jaccard, s->fn_cosine, s->negatives_kept};
+    sr_buf_append(&b, counts, sizeof counts);
+    sr_buf_append(&b, s->emb, (size_t)s->n_buckets * s->dim * sizeof(float));
+    sr_buf_append(&b, s->adagrad, (size_t)s->n_buckets * sizeof(float));
+    sec[ns++] = (model_section){SEC_TRST, 0, start, b.len - start};
+    pad64(&b);
+  }
   for (size_t i = 0; i < ns; i++)
     sec[i].crc = (uint32_t)crc32(0L, (const Bytef *)b.data + sec[i].offset, (uInt)sec[i].size);
   uint64_t table = b.len;
@@ -121,12 +139,23 @@ sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_
   return st;
 }
 
+sr_status sr_default_model_save(const sr_default_model *m, const char *path, sr_error *err) {
+  return save_model(m, NULL, path, err);
+}
+
+sr_status sr_default_model_save_checkpoint(const sr_default_model *m, const sr_train_state *s, const char *path,
+                                           sr_error *err) {
+  return save_model(m, s, path, err);
+}
+
 static sr_status corrupt(sr_error *err, const char *path, const char *what) {
   return sr_fail(err, SR_ERR_CORRUPT, "%s: not a valid skillrouter model: %s", path, what);
 }
 
-sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error *err) {
-  memset(m, 0, sizeof *m);
+/* Maps path and checks its header, checksums and section table; on success the caller owns *map and
+ * sec_out[0..*n_out) lists the sections (at most 16). */
+static sr_status open_checked(const char *path, sr_map *map_out, model_section *sec_out, uint32_t *n_out,
+                              uint32_t *table_crc, sr_error *err) {
   sr_map map;
   sr_status st = sr_map_file(path, &map, err);
   if (st != SR_OK) return st;
@@ -164,8 +193,6 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
     sr_map_close(&map);
     return corrupt(err, path, "section table checksum mismatch");
   }
-  const unsigned char *senc = NULL, *ltrn = NULL, *meta = NULL;
-  uint64_t senc_n = 0, ltrn_n = 0, meta_n = 0;
   for (uint32_t i = 0; i < h.n_sections; i++) {
     model_section s;
     memcpy(&s, d + h.table_offset + i * sizeof s, sizeof s);
@@ -179,19 +206,58 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
       snprintf(what, sizeof what, "checksum mismatch in section %u", i);
       return corrupt(err, path, what);
     }
-    if (s.tag == SEC_SENC) senc = d + s.offset, senc_n = s.size;
-    else if (s.tag == SEC_LTRN) ltrn = d + s.offset, ltrn_n = s.size;
-    else if (s.tag == SEC_META) meta = d + s.offset, meta_n = s.size;
+    sec_out[i] = s;
   }
+  *n_out = h.n_sections;
+  *table_crc = h.table_crc;
+  *map_out = map;
+  return SR_OK;
+}
+
+/* The section with this tag in a checked file, or NULL. */
+static const unsigned char *find_section(const sr_map *map, const model_section *sec, uint32_t n, uint32_t tag,
+                                         uint64_t *size) {
+  for (uint32_t i = 0; i < n; i++)
+    if (sec[i].tag == tag) {
+      *size = sec[i].size;
+      return (const unsigned char *)map->data + sec[i].offset;
+    }
+  *size = 0;
+  return NULL;
+}
+
+/* Checks an encoder section's header; returns its n_buckets and dim. */
+static bool senc_dims(const unsigned char *senc, uint64_t senc_n, uint32_t *n_buckets, uint32_t *dim) {
+  if (!senc || senc_n < 32) return false;
+  uint32_t u[2];
+  memcpy(u, senc, sizeof u);
+  if (!u[0] || (u[0] & (u[0] - 1)) || !u[1] || u[1] > 4096 || senc_n != 32 + (uint64_t)u[0] * u[1] * 2 + (uint64_t)u[0] * 2)
+    return false;
+  *n_buckets = u[0];
+  *dim = u[1];
+  return true;
+}
+
+sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error *err) {
+  memset(m, 0, sizeof *m);
+  sr_map map;
+  model_section sec[16];
+  uint32_t nsec = 0;
+  uint32_t table_crc = 0;
+  sr_status st = open_checked(path, &map, sec, &nsec, &table_crc, err);
+  if (st != SR_OK) return st;
+  uint64_t senc_n, ltrn_n, meta_n;
+  const unsigned char *senc = find_section(&map, sec, nsec, SEC_SENC, &senc_n);
+  const unsigned char *ltrn = find_section(&map, sec, nsec, SEC_LTRN, &ltrn_n);
+  const unsigned char *meta = find_section(&map, sec, nsec, SEC_META, &meta_n);
   if (!senc || senc_n < 32) {
     sr_map_close(&map);
     return corrupt(err, path, "no encoder section");
   }
   uint32_t u[2];
-  memcpy(u, senc, sizeof u);
   uint64_t seed;
   memcpy(&seed, senc + 8, 8);
-  if (!u[0] || (u[0] & (u[0] - 1)) || !u[1] || u[1] > 4096 || senc_n != 32 + (uint64_t)u[0] * u[1] * 2 + (uint64_t)u[0] * 2) {
+  if (!senc_dims(senc, senc_n, &u[0], &u[1])) {
     sr_map_close(&map);
     return corrupt(err, path, "encoder section has bad dimensions");
   }
@@ -254,11 +320,78 @@ sr_status sr_default_model_load(const char *path, sr_default_model *m, sr_error 
       m->meta[meta_n] = '\0';
     }
   }
-  snprintf(m->id, sizeof m->id, "skillrouter-default:%08x", h.table_crc);
+  snprintf(m->id, sizeof m->id, "skillrouter-default:%08x", table_crc);
   sr_map_close(&map);
   return SR_OK;
 bad_ltr:
   sr_map_close(&map);
   sr_default_model_free(m);
   return corrupt(err, path, "reranker section has bad sizes or values");
+}
+
+void sr_train_state_free(sr_train_state *s) {
+  if (!s) return;
+  free(s->emb);
+  free(s->adagrad);
+  memset(s, 0, sizeof *s);
+}
+
+sr_status sr_train_state_read(const char *path, sr_train_state *s, sr_error *err) {
+  memset(s, 0, sizeof *s);
+  sr_map map;
+  model_section sec[16];
+  uint32_t nsec = 0;
+  uint32_t table_crc;
+  sr_status st = open_checked(path, &map, sec, &nsec, &table_crc, err);
+  if (st != SR_OK) return st;
+  uint64_t senc_n, trst_n;
+  const unsigned char *senc = find_section(&map, sec, nsec, SEC_SENC, &senc_n);
+  const unsigned char *trst = find_section(&map, sec, nsec, SEC_TRST, &trst_n);
+  uint32_t nb, dim;
+  if (!senc_dims(senc, senc_n, &nb, &dim)) {
+    sr_map_close(&map);
+    return corrupt(err, path, "encoder section missing or with bad dimensions");
+  }
+  if (!trst) {
+    sr_map_close(&map);
+    return sr_fail(err, SR_ERR_NOT_FOUND,
+                   "%s: a model without training state (only files written by `train --checkpoint` can be resumed)",
+                   path);
+  }
+  uint32_t v[4];
+  if (trst_n < TRST_HEAD) goto bad;
+  memcpy(v, trst, sizeof v);
+  if (v[1] != nb || v[2] != dim || v[3] != 0 ||
+      trst_n != TRST_HEAD + ((uint64_t)nb * dim + nb) * sizeof(float))
+    goto bad;
+  s->epochs_done = v[0];
+  s->n_buckets = nb;
+  s->dim = dim;
+  memcpy(&s->fingerprint, trst + 16, 8);
+  uint64_t counts[4];
+  memcpy(counts, trst + 24, sizeof counts);
+  s->fn_same_name = counts[0];
+  s->fn_jaccard = counts[1];
+  s->fn_cosine = counts[2];
+  s->negatives_kept = counts[3];
+  s->emb = malloc((size_t)nb * dim * sizeof *s->emb);
+  s->adagrad = malloc((size_t)nb * sizeof *s->adagrad);
+  if (!s->emb || !s->adagrad) {
+    sr_train_state_free(s);
+    sr_map_close(&map);
+    return sr_fail(err, SR_ERR_NOMEM, "%s: out of memory", path);
+  }
+  memcpy(s->emb, trst + TRST_HEAD, (size_t)nb * dim * sizeof(float));
+  memcpy(s->adagrad, trst + TRST_HEAD + (size_t)nb * dim * sizeof(float), (size_t)nb * sizeof(float));
+  for (size_t i = 0; i < (size_t)nb * dim; i++)
+    if (!isfinite(s->emb[i])) goto bad_free;
+  for (size_t i = 0; i < nb; i++)
+    if (!(s->adagrad[i] >= 0) || isinf(s->adagrad[i])) goto bad_free;
+  sr_map_close(&map);
+  return SR_OK;
+bad_free:
+  sr_train_state_free(s);
+bad:
+  sr_map_close(&map);
+  return corrupt(err, path, "training state section has bad sizes or values");
 }

@@ -92,11 +92,50 @@ static void free_ctx(tctx *t) {
   free(t->adagrad);
 }
 
+/* FNV-1a, 64-bit, over n bytes. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+/* What a checkpoint's encoder state depends on: the catalog (every entry's id and content hash, the
+ * analyzer), the pairs as built (texts, positives, splits: this covers the seed, the labelled files and
+ * the exclusions) and every option the encoder epochs use. Thread count, reranker options and the
+ * number of epochs are left out: they do not change what an epoch computes. */
+static uint64_t run_fingerprint(const tctx *t) {
+  const sr_train_opts *o = t->o;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  h = fnv(h, "skillrouter-train-state-1", 25);
+  h = fnv(h, &t->n_docs, sizeof t->n_docs);
+  h = fnv(h, sr_index_analyzer(t->ix), sizeof(sr_analyzer_opts));
+  for (uint32_t d = 0; d < t->n_docs; d++) {
+    sr_entry_view e;
+    sr_index_entry(t->ix, d, &e);
+    h = fnv(h, e.id, strlen(e.id) + 1);
+    h = fnv(h, &e.content_hash, sizeof e.content_hash);
+  }
+  for (size_t i = 0; i < t->pairs.n; i++) {
+    const sr_pair *p = &t->pairs.v[i];
+    uint32_t v[4] = {p->doc, p->kind, p->split, p->group};
+    h = fnv(h, v, sizeof v);
+    h = fnv(h, p->query, strlen(p->query) + 1);
+  }
+  uint64_t u[8] = {o->seed, t->enc->n_buckets, t->enc->dim, o->cooc_init, o->batch, o->filter,
+                   (uint64_t)o->neg_dense << 48 | (uint64_t)o->neg_bm25 << 32 | (uint64_t)o->neg_cat << 16 |
+                       (uint64_t)o->neg_rand,
+                   0};
+  h = fnv(h, u, sizeof u);
+  float f[5] = {start_std(o), o->lr, o->tau, o->fn_jaccard, o->fn_cosine};
+  h = fnv(h, f, sizeof f);
+  return h;
+}
+
 static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const sr_index *ix) {
   sr_buf b = SR_BUF_INIT;
   sr_buf_printf(&b,
                 "{\"name\":\"skillrouter-default\",\"format\":1,"
-                "\"encoder\":{\"init\":\"%s\",\"init_std\":%g,\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
+                "\"encoder\":{\"init\":\"%s\",\"init_std\":%g,\"buckets\":%u,\"dim\":%u,\"epochs\":%d,\"resumed_epochs\":%d,\"batch\":%zu,\"lr\":%g,\"tau\":%g},"
                 "\"negatives\":{\"dense\":%d,\"bm25\":%d,\"category\":%d,\"random\":%d,\"filter\":%s,"
                 "\"fn_jaccard\":%g,\"fn_cosine\":%g,\"filtered_same_name\":%zu,\"filtered_jaccard\":%zu,"
                 "\"filtered_cosine\":%zu,\"kept\":%zu},"
@@ -107,7 +146,7 @@ static char *make_meta(const sr_train_opts *o, const sr_train_report *r, const s
                 "\"dense_r50\":%.4f,\"reranked_hit1\":%.4f,\"reranked_mrr10\":%.4f,\"shortlist_recall\":%.4f},"
                 "\"train_seconds\":%.1f}",
                 o->encoder_from ? "from another model" : o->cooc_init ? "cooccurrence" : "random",
-                start_std(o), o->buckets, o->dim, o->epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
+                start_std(o), o->buckets, o->dim, o->epochs, r->resumed_epochs, o->batch, o->lr, o->tau, o->neg_dense, o->neg_bm25, o->neg_cat,
                 o->neg_rand, o->filter ? "true" : "false", o->fn_jaccard, o->fn_cosine, r->fn_same_name,
                 r->fn_jaccard, r->fn_cosine, r->negatives, o->rr_loss == SR_RR_LISTWISE ? "listwise" : "pointwise",
                 o->rr_drop_copies ? "drop" : "keep", r->rr_copies_name + r->rr_copies_text, r->rr_labelled_lists,
@@ -128,11 +167,16 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   if (o->epochs < 0 || o->rr_list < 1 || o->rr_list > SR_TRAIN_LIST || o->neg_dense < 0 || o->neg_bm25 < 0 ||
       o->neg_cat < 0 || o->neg_rand < 0)
     return sr_fail(err, SR_ERR_ARG, "train: bad options (epochs ≥ 0, list 1..%d, negative counts ≥ 0)", SR_TRAIN_LIST);
+  if (o->resume_from && o->encoder_from)
+    return sr_fail(err, SR_ERR_ARG, "train: --resume continues a whole run, --encoder-from trains only a reranker: "
+                                    "give one of them");
   if (o->rr_hidden < 1 || o->rr_members < 1 || (uint64_t)o->rr_members * o->rr_hidden > SR_LTR_MAX_HIDDEN)
     return sr_fail(err, SR_ERR_ARG, "train: reranker members × hidden units must be 1..%d (got %u × %u)",
                    SR_LTR_MAX_HIDDEN, o->rr_members, o->rr_hidden);
   tctx t;
   memset(&t, 0, sizeof t);
+  sr_train_state resume;     /* the checkpoint's state, when resuming */
+  memset(&resume, 0, sizeof resume);
   t.ix = ix;
   t.o = o;
   t.rep = rep;
@@ -182,7 +226,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     st = sr_fail(err, SR_ERR_ARG, "train: no training pairs could be made from this catalog");
     goto done;
   }
-  if (o->cooc_init && !o->encoder_from) {
+  if (o->cooc_init && !o->encoder_from && !o->resume_from) {
     /* the excluded entries (benchmark ground truth) add nothing to the starting table either */
     uint8_t *skip = sr_pairs_excluded(ix, o->pairs.exclude_ids, o->pairs.n_exclude, NULL);
     if (!skip) {
@@ -217,7 +261,39 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
                rep->heldout_lex_hit1, rep->heldout_lex_mrr);
   int epochs = o->encoder_from ? 0 : o->epochs;
   t.epochs = epochs;
-  for (int epoch = 0; epoch <= epochs; epoch++) {
+  uint64_t fingerprint = run_fingerprint(&t);
+  int first_epoch = 0;
+  if (o->resume_from) {
+    if ((st = sr_train_state_read(o->resume_from, &resume, err)) != SR_OK) goto done;
+    if (resume.n_buckets != model->enc.n_buckets || resume.dim != model->enc.dim) {
+      st = sr_fail(err, SR_ERR_ARG, "%s: its encoder has %u rows × %u dims, this run's %u × %u (--buckets, --dim)",
+                   o->resume_from, resume.n_buckets, resume.dim, model->enc.n_buckets, model->enc.dim);
+      goto done;
+    }
+    if (resume.fingerprint != fingerprint) {
+      st = sr_fail(err, SR_ERR_ARG,
+                   "%s: a checkpoint of another run: the index, the training data (--queries, --pairs, exclusions, "
+                   "--seed, shares) or the encoder options differ from this run's; resume with the index and "
+                   "options it was started with", o->resume_from);
+      goto done;
+    }
+    if (resume.epochs_done > (uint32_t)epochs) {
+      st = sr_fail(err, SR_ERR_ARG, "%s: holds %u encoder epochs, more than --epochs %d", o->resume_from,
+                   resume.epochs_done, epochs);
+      goto done;
+    }
+    memcpy(model->enc.emb, resume.emb, (size_t)resume.n_buckets * resume.dim * sizeof *resume.emb);
+    t.adagrad = resume.adagrad;  /* moves into the context, which frees it */
+    resume.adagrad = NULL;
+    rep->fn_same_name = resume.fn_same_name;
+    rep->fn_jaccard = resume.fn_jaccard;
+    rep->fn_cosine = resume.fn_cosine;
+    rep->negatives = resume.negatives_kept;
+    first_epoch = (int)resume.epochs_done;
+    rep->resumed_epochs = rep->checkpoint_epochs = first_epoch;
+    sr_train_log(&t, "resumed from %s after encoder epoch %d of %d", o->resume_from, first_epoch, epochs);
+  }
+  for (int epoch = first_epoch; epoch <= epochs; epoch++) {
     double te = sr_clock_s();
     if (epoch == epochs) {
       /* the encoder as the model file will hold it (f16 rows and row weights): the reranker's lists and
@@ -227,8 +303,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
       for (uint32_t b = 0; b < model->enc.n_buckets; b++)
         model->enc.idf[b] = sr_half_to_f32(sr_f32_to_f16(model->enc.idf[b]));
     }
-    sr_train_encode_all(&t);
-    sr_train_dense_lists(&t);
+    if ((st = sr_train_encode_all(&t, err)) != SR_OK || (st = sr_train_dense_lists(&t, err)) != SR_OK) goto done;
     eval_lists(&t, t.dense, NULL, &rep->heldout_dense_hit1, &rep->heldout_dense_mrr, &rep->heldout_dense_r50);
     t.pass_seconds = sr_clock_s() - te;
     sr_train_log(&t, "encoder after %d epoch(s): held-out dense Hit@1 %.3f MRR@10 %.3f R@50 %.3f (%.1f s)", epoch,
@@ -254,10 +329,15 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
     if (o->checkpoint_path) {
       rep->seconds = sr_clock_s() - t0;
       model->meta = make_meta(&mo, rep, ix);
-      st = sr_default_model_save(model, o->checkpoint_path, err);
+      sr_train_state cs = {.epochs_done = (uint32_t)epoch + 1, .n_buckets = model->enc.n_buckets,
+                           .dim = model->enc.dim, .fingerprint = fingerprint, .fn_same_name = rep->fn_same_name,
+                           .fn_jaccard = rep->fn_jaccard, .fn_cosine = rep->fn_cosine,
+                           .negatives_kept = rep->negatives, .emb = model->enc.emb, .adagrad = t.adagrad};
+      st = sr_default_model_save_checkpoint(model, &cs, o->checkpoint_path, err);
       free(model->meta);
       model->meta = NULL;
       if (st != SR_OK) goto done;
+      rep->checkpoint_epochs = epoch + 1;
     }
   }
   if (o->train_reranker) {
@@ -267,6 +347,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
   rep->seconds = sr_clock_s() - t0;
   model->meta = make_meta(&mo, rep, ix);
 done:
+  sr_train_state_free(&resume);
   free_ctx(&t);
   sr_forward_free(fwd);
   if (st != SR_OK) sr_default_model_free(model);

@@ -62,7 +62,11 @@ typedef struct sr_train_opts {
    * the few task-style queries among many pseudo-queries); 0 or 1 = once, like every list */
   uint32_t rr_labelled_weight;
   int threads;               /* 0 = all cores */
-  const char *checkpoint_path;  /* model written after every epoch (atomically), or NULL */
+  const char *checkpoint_path;  /* model written after every encoder epoch (atomically) with the training
+                                 * state `resume_from` needs, or NULL */
+  const char *resume_from;   /* continue the run whose checkpoint this is: the same index, data and encoder
+                              * options (checked by a fingerprint) give the same model as a run never
+                              * stopped; `epochs` may be raised to train on. NULL = start afresh */
   const char *encoder_from;  /* take the encoder (table, idf, hashing) from this model file and train only
                               * the reranker (its lists use that encoder), or NULL */
   /* progress lines (one per phase step/epoch), or NULL */
@@ -85,7 +89,10 @@ typedef struct sr_train_report {
   size_t rr_train_lists;                         /* reranker lists per epoch (labelled ones counted × weight) */
   size_t rr_labelled_lists;                      /* distinct labelled (LABEL, LLM) lists among them */
   double heldout_rr_hit1, heldout_rr_mrr, heldout_shortlist_recall;
-  double seconds;
+  int resumed_epochs;                            /* encoder epochs taken from resume_from's checkpoint */
+  int checkpoint_epochs;                         /* encoder epochs in the last checkpoint written or resumed
+                                                  * from (0 = none): what a stopped run can resume from */
+  double seconds;                                /* of this call (a resumed run's earlier time not counted) */
 } sr_train_report;
 
 sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model *model, sr_train_report *rep,

@@ -128,7 +128,7 @@ static void enc_pair(void *ctx, size_t i, int tid) {
   sr_senc_pool(t->enc, j->rows[tid], n, &t->qvec[i * t->dim]);
 }
 
-void sr_train_encode_all(tctx *t) {
+sr_status sr_train_encode_all(tctx *t, sr_error *err) {
   enc_job j = {.t = t};
   size_t max_terms = 1;
   for (uint32_t d = 0; d < t->n_docs; d++) {
@@ -144,10 +144,11 @@ void sr_train_encode_all(tctx *t) {
       break;
     }
   int th = j.rows[t->threads - 1] ? t->threads : 1;
-  if (!j.rows[0]) return;
+  if (!j.rows[0]) return sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
   sr_parallel_run(th, t->n_docs, enc_doc, &j);
   sr_parallel_run(th, t->pairs.n, enc_pair, &j);
   for (int k = 0; k < t->threads; k++) free(j.rows[k]);
+  return SR_OK;
 }
 
 /* ---- dense lists ---- */
@@ -212,6 +213,7 @@ static void top_k(const float *s, size_t n, uint32_t *ids, size_t k) {
 static void dense_one(void *ctx, size_t i, int tid) {
   dense_job *j = ctx;
   tctx *t = j->t;
+  if (t->o->cancel && *t->o->cancel) return;  /* the caller reports the interruption */
   const sr_pair *p = &t->pairs.v[i];
   float *sc = j->sc[tid];
   const float *q = &t->qvec[i * t->dim];
@@ -220,15 +222,21 @@ static void dense_one(void *ctx, size_t i, int tid) {
   top_k(sc, t->n_docs, &t->dense[i * SR_TRAIN_LIST], SR_TRAIN_LIST);
 }
 
-void sr_train_dense_lists(tctx *t) {
+sr_status sr_train_dense_lists(tctx *t, sr_error *err) {
   dense_job j = {.t = t};
   int th = t->threads;
   for (int k = 0; k < th; k++) {
     j.sc[k] = malloc(t->n_docs * sizeof(float));
-    if (!j.sc[k]) th = k;
+    if (!j.sc[k]) {
+      th = k;
+      break;
+    }
   }
   if (th > 0) sr_parallel_run(th, t->pairs.n, dense_one, &j);
-  for (int k = 0; k < t->threads; k++) free(j.sc[k]);
+  for (int k = 0; k < th; k++) free(j.sc[k]);
+  if (th == 0) return sr_fail(err, SR_ERR_NOMEM, "train: out of memory");
+  if (t->o->cancel && *t->o->cancel) return sr_fail(err, SR_ERR_INTERRUPTED, "training interrupted");
+  return SR_OK;
 }
 
 /* ---- categories ---- */

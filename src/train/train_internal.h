@@ -45,8 +45,11 @@ void sr_train_log(const tctx *t, const char *fmt, ...) __attribute__((format(pri
 
 /* train_data.c */
 sr_status sr_train_lexical_lists(tctx *t, sr_error *err);
-void sr_train_encode_all(tctx *t);               /* docvec, posvec, qvec with the current encoder */
-void sr_train_dense_lists(tctx *t);              /* dense top-50 of every pair (needs encode_all) */
+/* docvec, posvec, qvec with the current encoder; SR_ERR_NOMEM when no buffer could be had */
+sr_status sr_train_encode_all(tctx *t, sr_error *err);
+/* dense top-50 of every pair (needs encode_all); SR_ERR_INTERRUPTED when o->cancel is set during the pass
+ * (the lists are then incomplete), SR_ERR_NOMEM */
+sr_status sr_train_dense_lists(tctx *t, sr_error *err);
 sr_status sr_train_categories(tctx *t, sr_error *err);
 sr_status sr_train_mine_negatives(tctx *t, bool use_dense, uint64_t seed, sr_error *err);
 /* Body word-trigram Jaccard of two texts (exposed for tests). */

@@ -22,6 +22,22 @@ import struct,sys; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d
 print(sorted((d[t+24*i:t+24*i+4], struct.unpack_from("<I",d,t+24*i+4)[0]) for i in range(n) if d[t+24*i:t+24*i+4]!=b"META"))' "$1"; }
 t_check "train is deterministic (2 threads vs 1)" [ "$(sections $m)" = "$(sections $T_DIR/m2.srm)" ]
 $SR train -o $m 2>/dev/null; t_check "train without -i is a usage error" [ $? -eq 2 ]
+# a 1-epoch run's checkpoint resumed with --epochs 2 = the 2-epoch run ($m)
+$SR train -i $lex -o $T_DIR/e1.srm --queries 200 --dim 16 --buckets 4096 --epochs 1 --batch 8 --rr-list 5 --rr-epochs 3 \
+  --heldout 0.2 --rr-share 0.3 -q --checkpoint $T_DIR/ck.srm 2>/dev/null
+$SR train -i $lex -o $T_DIR/r2.srm --queries 200 --dim 16 --buckets 4096 --epochs 2 --batch 8 --rr-list 5 --rr-epochs 3 \
+  --heldout 0.2 --rr-share 0.3 --resume $T_DIR/ck.srm 2>$T_DIR/resume.err
+t_check "train --resume: exit 0, says so" grep -q "resumed from .*ck.srm after encoder epoch 1 of 2" $T_DIR/resume.err
+t_check "train --resume: the model of the run never stopped" [ "$(sections $m)" = "$(sections $T_DIR/r2.srm)" ]
+$SR train -i $lex -o $T_DIR/x.srm --seed 7 --queries 200 --dim 16 --buckets 4096 --epochs 2 --batch 8 --rr-list 5 --rr-epochs 3 \
+  --heldout 0.2 --rr-share 0.3 -q --resume $T_DIR/ck.srm 2>$T_DIR/resume2.err; rc=$?
+t_check "train --resume with another seed: exit 1" [ $rc -eq 1 ]
+t_check "train --resume with another seed: the message names the checkpoint" grep -q "ck.srm: a checkpoint of another run" $T_DIR/resume2.err
+$SR train -i $lex -o $T_DIR/x.srm --resume $T_DIR/ck.srm --encoder-from $m 2>/dev/null
+t_check "train --resume with --encoder-from is a usage error" [ $? -eq 2 ]
+$SR train -i $lex -o $T_DIR/x.srm --resume $m 2>$T_DIR/resume3.err
+t_check "train --resume of a finished model: exit 1" [ $? -eq 1 ]
+t_check "train --resume of a finished model: explains" grep -q "without training state" $T_DIR/resume3.err
 meta() { $PY -c '
 import struct,sys,json; d=open(sys.argv[1],"rb").read(); n,=struct.unpack_from("<I",d,12); t,=struct.unpack_from("<Q",d,16)
 for i in range(n):

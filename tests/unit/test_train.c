@@ -808,6 +808,133 @@ static void test_label_groups(void) {
   sr_default_model_free(&m);
 }
 
+/* --checkpoint / --resume: a run stopped after its second encoder epoch (interrupted from the progress
+ * callback, as Ctrl-C would) and resumed from its checkpoint — with another thread count — gives the
+ * model the uninterrupted run gives, bit for bit; so does raising --epochs on a finished run's checkpoint.
+ * A checkpoint is a loadable model; one of another run, or a plain model, is refused with the reason. */
+typedef struct stop_after {
+  volatile int cancel;
+  const char *line;          /* set cancel when a progress line starts with this */
+} stop_after;
+
+static void stop_on_line(void *ctx, const char *line) {
+  stop_after *s = ctx;
+  if (!strncmp(line, s->line, strlen(s->line))) s->cancel = 1;
+}
+
+static bool same_model(const sr_default_model *a, const sr_default_model *b) {
+  size_t ne = (size_t)a->enc.n_buckets * a->enc.dim;
+  return a->enc.n_buckets == b->enc.n_buckets && a->enc.dim == b->enc.dim && a->has_rr == b->has_rr &&
+         memcmp(a->enc.emb, b->enc.emb, ne * sizeof(float)) == 0 &&
+         memcmp(a->enc.idf, b->enc.idf, a->enc.n_buckets * sizeof(float)) == 0 &&
+         (!a->has_rr || (a->rr.hidden == b->rr.hidden && a->rr.n_feat == b->rr.n_feat &&
+                         memcmp(a->rr.w1, b->rr.w1, (size_t)a->rr.hidden * a->rr.n_feat * sizeof(float)) == 0 &&
+                         memcmp(a->rr.w2, b->rr.w2, a->rr.hidden * sizeof(float)) == 0 && a->rr.b2 == b->rr.b2));
+}
+
+static void test_checkpoint_resume(void) {
+  sr_index *ix = synthetic_index();
+  sr_error err = {0};
+  const char *ck_full = test_tmp_path("full.ck.srm"), *ck = test_tmp_path("stopped.ck.srm");
+  sr_train_opts of = small_opts(2);
+  of.rr_members = 2;
+  of.checkpoint_path = ck_full;
+  sr_default_model full, res, x;
+  sr_train_report rf, rr, rx;
+  CHECK_OK(sr_train(ix, &of, &full, &rf, &err), &err);
+  CHECK_INT(rf.checkpoint_epochs, 3);
+  CHECK_INT(rf.resumed_epochs, 0);
+  /* stopped after epoch 2 of 3 */
+  sr_train_opts os = of;
+  os.checkpoint_path = ck;
+  stop_after stop = {0, "encoder epoch 2/3: loss "};
+  os.log = stop_on_line;
+  os.log_ctx = &stop;
+  os.cancel = &stop.cancel;
+  CHECK(sr_train(ix, &os, &x, &rx, &err) == SR_ERR_INTERRUPTED);
+  CHECK_INT(rx.checkpoint_epochs, 2);
+  /* the checkpoint is a model file like any other (no reranker yet) */
+  CHECK_OK(sr_default_model_load(ck, &x, &err), &err);
+  CHECK(!x.has_rr && x.meta && strstr(x.meta, "\"epochs\":3"));
+  sr_default_model_free(&x);
+  sr_train_state ts;
+  CHECK_OK(sr_train_state_read(ck, &ts, &err), &err);
+  CHECK_INT(ts.epochs_done, 2);
+  CHECK(ts.negatives_kept > 0);
+  sr_train_state_free(&ts);
+  /* resumed on one thread */
+  sr_train_opts o1 = of;
+  o1.threads = 1;
+  o1.resume_from = ck;
+  o1.checkpoint_path = ck;
+  CHECK_OK(sr_train(ix, &o1, &res, &rr, &err), &err);
+  CHECK_INT(rr.resumed_epochs, 2);
+  CHECK_INT(rr.checkpoint_epochs, 3);
+  CHECK_MSG(same_model(&full, &res), "the resumed model differs from the uninterrupted one");
+  CHECK(rr.fn_same_name == rf.fn_same_name && rr.fn_jaccard == rf.fn_jaccard && rr.fn_cosine == rf.fn_cosine &&
+        rr.negatives == rf.negatives);
+  CHECK(rr.heldout_rr_hit1 == rf.heldout_rr_hit1 && rr.heldout_dense_hit1 == rf.heldout_dense_hit1);
+  printf("  stopped after encoder epoch 2 of 3 and resumed: the same model (held-out Hit@1 %.3f), negatives "
+         "kept %zu\n", rr.heldout_rr_hit1, rr.negatives);
+  CHECK(res.meta && strstr(res.meta, "\"resumed_epochs\":2"));
+  sr_default_model_free(&res);
+  /* a finished run's checkpoint with --epochs 4 = a 4-epoch run */
+  sr_train_opts o4 = of, o4r = of;
+  o4.epochs = o4r.epochs = 4;
+  o4.checkpoint_path = NULL;
+  o4r.resume_from = ck_full;
+  o4r.checkpoint_path = test_tmp_path("four.ck.srm");
+  sr_default_model m4, m4r;
+  CHECK_OK(sr_train(ix, &o4, &m4, &rx, &err), &err);
+  CHECK_OK(sr_train(ix, &o4r, &m4r, &rr, &err), &err);
+  CHECK_INT(rr.resumed_epochs, 3);
+  CHECK_MSG(same_model(&m4, &m4r), "resuming a 3-epoch checkpoint with --epochs 4 differs from a 4-epoch run");
+  sr_default_model_free(&m4);
+  sr_default_model_free(&m4r);
+  /* refused: another seed, other data, another encoder size, fewer epochs than done, a plain model, both
+   * --resume and --encoder-from, a damaged checkpoint */
+  sr_train_opts ob = of;
+  ob.resume_from = ck_full;
+  ob.checkpoint_path = NULL;
+  ob.seed = of.seed + 1;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  CHECK_MSG(strstr(err.msg, "another run") && strstr(err.msg, "full.ck.srm"), "message: %s", err.msg);
+  ob = of, ob.resume_from = ck_full, ob.checkpoint_path = NULL, ob.pairs.n_queries = 300;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  ob = of, ob.resume_from = ck_full, ob.checkpoint_path = NULL, ob.lr = 0.2f;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  ob = of, ob.resume_from = ck_full, ob.checkpoint_path = NULL, ob.dim = 32;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  CHECK_MSG(strstr(err.msg, "--dim"), "message: %s", err.msg);
+  ob = of, ob.resume_from = ck_full, ob.checkpoint_path = NULL, ob.epochs = 2;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  CHECK_MSG(strstr(err.msg, "3 encoder epochs"), "message: %s", err.msg);
+  const char *plain = test_tmp_path("plain.srm");
+  CHECK_OK(sr_default_model_save(&full, plain, &err), &err);
+  ob = of, ob.resume_from = plain, ob.checkpoint_path = NULL;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_NOT_FOUND);
+  CHECK_MSG(strstr(err.msg, "plain.srm") && strstr(err.msg, "--checkpoint"), "message: %s", err.msg);
+  ob = of, ob.resume_from = ck_full, ob.encoder_from = plain, ob.checkpoint_path = NULL;
+  CHECK(sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_ARG);
+  char *data;
+  size_t len;
+  CHECK_OK(sr_read_file(ck_full, 1 << 26, &data, &len, &err), &err);
+  const char *bad = test_tmp_path("bad.ck.srm");
+  size_t refused = 0, tried = 0;
+  for (size_t cut = 64; cut < len; cut += len / 7) {
+    test_write_file_n(bad, data, cut);
+    ob = of, ob.resume_from = bad, ob.checkpoint_path = NULL;
+    refused += sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_CORRUPT, tried++;
+  }
+  data[len - 200] ^= 0x40;  /* inside the section table or the TRST floats */
+  test_write_file_n(bad, data, len);
+  refused += sr_train(ix, &ob, &x, &rx, &err) == SR_ERR_CORRUPT, tried++;
+  CHECK_MSG(refused == tried, "%zu of %zu damaged checkpoints refused", refused, tried);
+  CHECK(strstr(err.msg, "bad.ck.srm") != NULL);
+  free(data);
+  sr_default_model_free(&full);
+}
+
 int main(void) {
   RUN(test_pq_when);
   RUN(test_pq_span_and_desc);
@@ -823,5 +950,6 @@ int main(void) {
   RUN(test_progress_lines);
   RUN(test_training_bad_input);
   RUN(test_label_groups);
+  RUN(test_checkpoint_resume);
   return test_summary();
 }
