@@ -261,7 +261,7 @@ sr_status sr_train(const sr_index *ix, const sr_train_opts *o, sr_default_model 
                rep->heldout_lex_hit1, rep->heldout_lex_mrr);
   int epochs = o->encoder_from ? 0 : o->epochs;
   t.epochs = epochs;
-  uint64_t fingerprint = run_fingerprint(&t);
+  uint64_t fingerprint = o->checkpoint_path || o->resume_from ? run_fingerprint(&t) : 0;
   int first_epoch = 0;
   if (o->resume_from) {
     if ((st = sr_train_state_read(o->resume_from, &resume, err)) != SR_OK) goto done;
